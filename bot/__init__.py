@@ -1,0 +1,1 @@
+"""Community hub for relationship-population (関係人口) ambassador programmes on Discord and LINE."""

@@ -1,0 +1,121 @@
+"""What a valid profile field is. Both faces (Discord modal, LINE conversation) go through these."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.community.errors import DomainError
+from bot.community.places import JapanWithoutPrefecture, Residence, parse_residence
+
+CONNECTIONS = ("roots", "former_resident", "fan", "work", "considering_move", "other")
+LANGUAGES = ("ja", "en")
+STAGES = (1, 2, 3, 4)
+
+DISPLAY_NAME_MAX = 32
+TAG_MAX = 30
+TAGS_MAX = 10
+RESIDENCE_TEXT_MAX = 60
+_TAG_SEPARATORS = re.compile(r"[,、，/／;；\n・]+")
+
+
+@dataclass(frozen=True)
+class Profile:
+    display_name: str
+    residence: Residence
+    connection: str
+    interests: tuple[str, ...]
+    skills: tuple[str, ...]
+
+
+def clean_display_name(raw: str) -> str:
+    name = unicodedata.normalize("NFKC", raw).strip()
+    if not name:
+        raise DomainError("profile.error.name_empty")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise DomainError("profile.error.name_too_long", max=DISPLAY_NAME_MAX)
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise DomainError("profile.error.name_control")
+    if not any(unicodedata.category(ch).startswith("L") for ch in name):
+        raise DomainError("profile.error.name_no_letters")
+    if re.search(r"https?://|discord\.gg/|@everyone|@here", name, re.IGNORECASE):
+        raise DomainError("profile.error.name_link")
+    return name
+
+
+def clean_residence(raw: str) -> Residence:
+    text = raw.strip()
+    if not text:
+        raise DomainError("profile.error.residence_empty")
+    if len(text) > RESIDENCE_TEXT_MAX:
+        raise DomainError("profile.error.residence_unknown", text=text[:RESIDENCE_TEXT_MAX] + "…")
+    try:
+        residence = parse_residence(text)
+    except JapanWithoutPrefecture:
+        raise DomainError("profile.error.residence_japan") from None
+    if residence is None:
+        raise DomainError("profile.error.residence_unknown", text=text)
+    return residence
+
+
+def clean_connection(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in CONNECTIONS:
+        raise DomainError("profile.error.connection_unknown")
+    return value
+
+
+def clean_tags(raw: str, field: str) -> tuple[str, ...]:
+    """Interests or skills: a list of short tags separated by commas, 、, /, ・ or new lines."""
+    text = unicodedata.normalize("NFKC", raw)
+    tags: list[str] = []
+    seen: set[str] = set()
+    for part in _TAG_SEPARATORS.split(text):
+        tag = re.sub(r"\s+", " ", part).strip()
+        if not tag:
+            continue
+        if any(unicodedata.category(ch).startswith("C") for ch in tag):
+            raise DomainError("profile.error.tag_control", field=field)
+        if len(tag) > TAG_MAX:
+            raise DomainError("profile.error.tag_too_long", field=field, max=TAG_MAX, tag=tag[:TAG_MAX] + "…")
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    if len(tags) > TAGS_MAX:
+        raise DomainError("profile.error.too_many_tags", field=field, max=TAGS_MAX)
+    return tuple(tags)
+
+
+def clean_language(raw: str) -> str:
+    value = unicodedata.normalize("NFKC", raw).strip().lower()
+    aliases = {"日本語": "ja", "japanese": "ja", "english": "en", "英語": "en"}
+    value = aliases.get(value, value)
+    if value not in LANGUAGES:
+        raise DomainError("profile.error.language_unknown")
+    return value
+
+
+def clean_timezone(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise DomainError("profile.error.timezone_unknown", text=raw)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DomainError("profile.error.timezone_unknown", text=value[:64]) from None
+    return value
+
+
+def validate_profile(
+    display_name: str, residence: str, connection: str, interests: str, skills: str
+) -> Profile:
+    """All five registration answers at once (the Discord modal); the first problem is raised."""
+    return Profile(
+        display_name=clean_display_name(display_name),
+        residence=clean_residence(residence),
+        connection=clean_connection(connection),
+        interests=clean_tags(interests, "interests"),
+        skills=clean_tags(skills, "skills"),
+    )

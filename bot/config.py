@@ -1,0 +1,258 @@
+"""Typed settings, read from a TOML file with secrets optionally taken from the environment.
+
+Every problem becomes one ``ConfigError`` line that names the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = "config.toml"
+ENV_CONFIG_PATH = "HUB_CONFIG"
+ENV_DATABASE_URL = "HUB_DATABASE_URL"
+ENV_DISCORD_TOKEN = "HUB_DISCORD_TOKEN"
+
+
+def line_secret_env(community_key: str) -> str:
+    return f"HUB_LINE_{_env_key(community_key)}_CHANNEL_SECRET"
+
+
+def line_token_env(community_key: str) -> str:
+    return f"HUB_LINE_{_env_key(community_key)}_CHANNEL_ACCESS_TOKEN"
+
+
+def _env_key(community_key: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", community_key.upper())
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one line for a person to read."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///hub.sqlite3"
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("expected a 'sqlite+aiosqlite:///FILE' or 'postgresql+asyncpg://…' URL")
+        return v
+
+
+class DiscordSettings(_Section):
+    enabled: bool = True
+    token: SecretStr = SecretStr("")
+    # Register slash commands in each configured server at start (instant), rather than globally.
+    sync_commands: bool = True
+
+
+class LineSettings(_Section):
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests, the demo)
+    # Where the Messaging API lives; tests and the demo point it at a loopback stand-in.
+    api_base: str = "https://api.line.me"
+    request_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("api_base")
+    @classmethod
+    def _no_trailing_slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return v.rstrip("/")
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+
+
+class RegistrationSettings(_Section):
+    link_code_minutes: int = Field(10, ge=1, le=60)
+
+
+class CommunityDiscordSettings(_Section):
+    guild_id: int = Field(gt=0)
+    ambassador_role_id: int | None = Field(None, gt=0)
+    staff_role_id: int | None = Field(None, gt=0)
+    announcement_channel_id: int | None = Field(None, gt=0)
+
+
+class CommunityLineSettings(_Section):
+    channel_secret: SecretStr = SecretStr("")
+    channel_access_token: SecretStr = SecretStr("")
+
+
+class CommunitySettings(_Section):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
+    name: str = Field(min_length=1, max_length=200)
+    default_language: Literal["ja", "en"] = "ja"
+    timezone: str = "Asia/Tokyo"
+    privacy_notice_version: str = Field(min_length=1, max_length=40)
+    privacy_notice_url: str = Field(pattern=r"^https?://")
+    discord: CommunityDiscordSettings | None = None
+    line: CommunityLineSettings | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as 'Asia/Tokyo'") from None
+        return v
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    discord: DiscordSettings = DiscordSettings()
+    line: LineSettings = LineSettings()
+    logging: LoggingSettings = LoggingSettings()
+    registration: RegistrationSettings = RegistrationSettings()
+    communities: list[CommunitySettings] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        _unique([c.key for c in self.communities], "communities[].key")
+        _unique([c.discord.guild_id for c in self.communities if c.discord], "communities[].discord.guild_id")
+        return self
+
+    def community(self, key: str) -> CommunitySettings:
+        for c in self.communities:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so that logging can mask them."""
+        values = [self.discord.token.get_secret_value()]
+        for c in self.communities:
+            if c.line:
+                values += [c.line.channel_secret.get_secret_value(), c.line.channel_access_token.get_secret_value()]
+        password = make_url(self.database.url).password
+        if password:
+            values.append(str(password))
+        return [v for v in values if v]
+
+
+def _unique(values: list[Any], name: str) -> None:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{name}: {v!r} appears twice; each must be unique")
+        seen.add(v)
+
+
+def settings_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Validate ``data`` (the parsed TOML), with secrets from ``env`` overriding the file."""
+    env = os.environ if env is None else env
+    merged = _with_env(dict(data), env)
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+    _check_required_secrets(settings)
+    return settings
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    path = Path(path or env.get(ENV_CONFIG_PATH) or DEFAULT_CONFIG_PATH)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file not found: {path} (copy config.example.toml to config.toml, or pass --config)"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return settings_from_mapping(data, env)
+
+
+def _with_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    if env.get(ENV_DATABASE_URL):
+        data["database"] = {**data.get("database", {}), "url": env[ENV_DATABASE_URL]}
+    if env.get(ENV_DISCORD_TOKEN):
+        data["discord"] = {**data.get("discord", {}), "token": env[ENV_DISCORD_TOKEN]}
+    communities = data.get("communities")
+    if isinstance(communities, list):
+        patched = []
+        for c in communities:
+            if isinstance(c, dict) and isinstance(c.get("key"), str) and isinstance(c.get("line"), dict):
+                line = dict(c["line"])
+                if env.get(line_secret_env(c["key"])):
+                    line["channel_secret"] = env[line_secret_env(c["key"])]
+                if env.get(line_token_env(c["key"])):
+                    line["channel_access_token"] = env[line_token_env(c["key"])]
+                c = {**c, "line": line}
+            patched.append(c)
+        data["communities"] = patched
+    return data
+
+
+def _check_required_secrets(settings: Settings) -> None:
+    if settings.discord.enabled:
+        if not any(c.discord for c in settings.communities):
+            raise ConfigError(
+                "discord.enabled is true but no community has a [communities.discord] section "
+                "(add one, or set discord.enabled = false)"
+            )
+        if not settings.discord.token.get_secret_value():
+            raise ConfigError(
+                f"discord.token is empty: set {ENV_DISCORD_TOKEN} (or discord.token), "
+                "or set discord.enabled = false"
+            )
+    if settings.line.enabled:
+        with_line = [c for c in settings.communities if c.line]
+        if not with_line:
+            raise ConfigError(
+                "line.enabled is true but no community has a [communities.line] section "
+                "(add one, or set line.enabled = false)"
+            )
+        for c in with_line:
+            assert c.line is not None
+            if not c.line.channel_secret.get_secret_value():
+                raise ConfigError(
+                    f"communities.{c.key}.line.channel_secret is empty: set {line_secret_env(c.key)}"
+                )
+            if not c.line.channel_access_token.get_secret_value():
+                raise ConfigError(
+                    f"communities.{c.key}.line.channel_access_token is empty: set {line_token_env(c.key)}"
+                )
+
+
+_SECRET_FIELDS = {"token", "channel_secret", "channel_access_token", "url"}
+
+
+def _one_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ""
+    for part in err["loc"]:
+        loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+    msg = err["msg"]
+    if err["type"] == "missing":
+        msg = "missing (required)"
+    elif err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling against config.example.toml)"
+    elif msg.startswith("Value error, "):
+        msg = msg.removeprefix("Value error, ")
+    last = err["loc"][-1] if err["loc"] else ""
+    shown = ""
+    if err["type"] not in ("missing", "extra_forbidden") and last not in _SECRET_FIELDS and "input" in err:
+        shown = f", got {err['input']!r}"
+    where = f"{loc}: " if loc else ""
+    return f"config error: {where}{msg}{shown}"

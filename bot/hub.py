@@ -1,0 +1,55 @@
+"""The services of one running hub, built from settings (never at import time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock, SystemClock
+from bot.community.ambassadors import AmbassadorService
+from bot.community.communities import CommunityDirectory
+from bot.community.conversations import ConversationService
+from bot.community.housekeeping import Housekeeping
+from bot.community.linking import LinkService
+from bot.community.webhook_events import WebhookEventLog
+from bot.config import Settings
+from bot.i18n import Translator
+from storage.database import Database
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    db: Database
+    clock: Clock
+    tr: Translator
+    communities: CommunityDirectory
+    ambassadors: AmbassadorService
+    links: LinkService
+    conversations: ConversationService
+    webhook_events: WebhookEventLog
+    housekeeping: Housekeeping
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def open_hub(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Hub:
+    """Connect to the (already migrated) database, sync the communities, and build every service."""
+    clock = clock or SystemClock()
+    db = db or Database(settings.database.url)
+    tr = Translator()
+    directory = await CommunityDirectory.sync(db, settings, clock)
+    ambassadors = AmbassadorService(db, clock)
+    return Hub(
+        settings=settings,
+        db=db,
+        clock=clock,
+        tr=tr,
+        communities=directory,
+        ambassadors=ambassadors,
+        links=LinkService(db, clock, timedelta(minutes=settings.registration.link_code_minutes)),
+        conversations=ConversationService(db, clock, tr, directory, ambassadors),
+        webhook_events=WebhookEventLog(db, clock),
+        housekeeping=Housekeeping(db, clock),
+    )
