@@ -208,30 +208,30 @@ def _check_required_secrets(settings: Settings) -> None:
     if settings.discord.enabled:
         if not any(c.discord for c in settings.communities):
             raise ConfigError(
-                "discord.enabled is true but no community has a [communities.discord] section "
+                "config error: discord.enabled is true but no community has a [communities.discord] section "
                 "(add one, or set discord.enabled = false)"
             )
         if not settings.discord.token.get_secret_value():
             raise ConfigError(
-                f"discord.token is empty: set {ENV_DISCORD_TOKEN} (or discord.token), "
+                f"config error: discord.token is empty: set {ENV_DISCORD_TOKEN} (or discord.token), "
                 "or set discord.enabled = false"
             )
     if settings.line.enabled:
         with_line = [c for c in settings.communities if c.line]
         if not with_line:
             raise ConfigError(
-                "line.enabled is true but no community has a [communities.line] section "
+                "config error: line.enabled is true but no community has a [communities.line] section "
                 "(add one, or set line.enabled = false)"
             )
         for c in with_line:
             assert c.line is not None
             if not c.line.channel_secret.get_secret_value():
                 raise ConfigError(
-                    f"communities.{c.key}.line.channel_secret is empty: set {line_secret_env(c.key)}"
+                    f"config error: communities.{c.key}.line.channel_secret is empty: set {line_secret_env(c.key)}"
                 )
             if not c.line.channel_access_token.get_secret_value():
                 raise ConfigError(
-                    f"communities.{c.key}.line.channel_access_token is empty: set {line_token_env(c.key)}"
+                    f"config error: communities.{c.key}.line.channel_access_token is empty: set {line_token_env(c.key)}"
                 )
 
 
