@@ -30,6 +30,11 @@ class Hub:
     webhook_events: WebhookEventLog
     housekeeping: Housekeeping
 
+    async def reconfigure(self, settings: Settings) -> None:
+        """Apply new community settings (names, Discord ids, notice versions) without a restart."""
+        self.communities.adopt(await CommunityDirectory.sync(self.db, settings, self.clock))
+        self.settings = settings
+
     async def close(self) -> None:
         await self.db.dispose()
 

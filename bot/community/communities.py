@@ -59,6 +59,10 @@ class CommunityDirectory:
                 refs.append(CommunityRef(row.id, cs.key, cs))
         return cls(refs)
 
+    def adopt(self, other: CommunityDirectory) -> None:
+        """Take over another directory's contents in place, so every service holding this one sees them."""
+        self._by_key, self._by_id, self._by_guild = other._by_key, other._by_id, other._by_guild
+
     def all(self) -> list[CommunityRef]:
         return list(self._by_key.values())
 

@@ -1,0 +1,189 @@
+"""The Discord face: ``create_discord_bot(settings, hub=None)`` builds a ready-to-start bot.
+
+Cogs in ``cogs/`` only translate between Discord and the services in ``bot/community``. Errors from the
+services (``DomainError``) become a localised ephemeral reply here, in one place, for commands and views.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.community.communities import CommunityRef
+from bot.community.errors import DomainError
+from bot.community.identity import Identity
+from bot.config import Settings
+from bot.hub import Hub, open_hub
+from bot.i18n import pick_language
+
+log = logging.getLogger(__name__)
+
+COGS = ("cogs.registration", "cogs.linking")
+
+
+def intents() -> discord.Intents:
+    """No message content and no presences: slash commands, components and reactions do without them.
+
+    The members intent is on for role sync later; members are not chunked at start (cached as seen).
+    """
+    i = discord.Intents.default()
+    i.message_content = False
+    i.presences = False
+    i.members = True
+    return i
+
+
+class HubBot(commands.Bot):
+    def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            chunk_guilds_at_startup=False,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self._hub = hub
+        self._owns_hub = hub is None
+        self.tree.on_error = self.on_app_command_error
+
+    @property
+    def hub(self) -> Hub:
+        if self._hub is None:
+            raise RuntimeError("the hub is opened in setup_hook; the bot has not started yet")
+        return self._hub
+
+    async def setup_hook(self) -> None:
+        if self._hub is None:
+            self._hub = await open_hub(self.settings)
+        for name in COGS:
+            await self.load_extension(name)
+        if self.settings.discord.sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands in every configured server (instant, unlike global commands)."""
+        for ref in self.hub.communities.all():
+            if ref.settings.discord is None:
+                continue
+            guild = discord.Object(id=ref.settings.discord.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._owns_hub and self._hub is not None:
+            await self._hub.close()
+
+    # --- helpers for cogs ------------------------------------------------------------------------
+    def community_of(self, interaction: discord.Interaction[Any]) -> CommunityRef:
+        ref = self.hub.communities.by_guild(interaction.guild_id)
+        if ref is None:
+            raise DomainError("common.error.guild_only" if interaction.guild_id is None
+                              else "common.error.unknown_guild")
+        return ref
+
+    def identity_of(self, interaction: discord.Interaction[Any]) -> Identity:
+        return Identity(self.community_of(interaction).id, "discord", str(interaction.user.id))
+
+    async def language_of(self, interaction: discord.Interaction[Any]) -> str:
+        """The member's chosen language, else one from the Discord client locale."""
+        ref = self.hub.communities.by_guild(interaction.guild_id)
+        default = ref.default_language if ref else "ja"
+        if ref is not None:
+            view = await self.hub.ambassadors.find(Identity(ref.id, "discord", str(interaction.user.id)))
+            if view is not None:
+                return view.language
+        return pick_language(str(interaction.locale.value) if interaction.locale else None, default)
+
+    def t(self, lang: str, key: str, /, **params: Any) -> str:
+        return self.hub.tr.t(lang, key, **params)
+
+    # --- one error handler for commands and components --------------------------------------------
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        await self.report_error(interaction, original)
+
+    async def report_error(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
+        lang = await self._safe_language(interaction)
+        if isinstance(error, DomainError):
+            text = self.hub.tr.error(lang, error)
+        elif isinstance(error, app_commands.CheckFailure):
+            text = self.t(lang, "discord.error.not_allowed")
+        else:
+            log.error("unexpected error in an interaction", exc_info=error,
+                      extra={"guild": interaction.guild_id, "command": _command_name(interaction)})
+            text = self.t(lang, "common.error.unexpected")
+        await send_private(interaction, content=text)
+
+    async def _safe_language(self, interaction: discord.Interaction[Any]) -> str:
+        try:
+            return await self.language_of(interaction)
+        except Exception:  # the database itself may be what failed
+            return "ja"
+
+
+async def send_private(
+    interaction: discord.Interaction[Any],
+    *,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Answer ephemerally through whichever of response or follow-up is still open."""
+    kwargs: dict[str, Any] = {"content": content, "ephemeral": True}
+    if embed is not None:
+        kwargs["embed"] = embed
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+P = ParamSpec("P")
+SelfT = TypeVar("SelfT", bound="HasBot")
+
+
+class HasBot(Protocol):
+    bot: HubBot
+
+
+def guarded(
+    func: Callable[Concatenate[SelfT, discord.Interaction[Any], P], Awaitable[None]],
+) -> Callable[Concatenate[SelfT, discord.Interaction[Any], P], Awaitable[None]]:
+    """A member's mistake (a ``DomainError``) is answered with its localised message right here.
+
+    Only unexpected exceptions travel on to discord.py's error handlers (and get logged as bugs).
+    """
+
+    @functools.wraps(func)
+    async def wrapper(self: SelfT, interaction: discord.Interaction[Any], *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            await func(self, interaction, *args, **kwargs)
+        except DomainError as err:
+            await self.bot.report_error(interaction, err)
+
+    return wrapper
+
+
+def _command_name(interaction: discord.Interaction[Any]) -> str | None:
+    return interaction.command.qualified_name if interaction.command else None
+
+
+def create_discord_bot(settings: Settings, hub: Hub | None = None) -> HubBot:
+    """Build the Discord bot. With ``hub=None`` it opens its own hub from ``settings`` when it starts.
+
+    Tests and embedders pass a hub to share one database and clock with their own code:
+    ``bot = create_discord_bot(settings, hub)`` and then ``async with simcord.run(bot) as env: ...``.
+    """
+    return HubBot(settings, hub)

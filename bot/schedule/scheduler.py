@@ -1,0 +1,62 @@
+"""A small adapter over APScheduler 3 (AsyncIOScheduler), so that it can later move to APScheduler 4.
+
+Jobs hold no state of their own: each job calls a service that reads what is due from the database.
+The adapter is rebuilt at every start, so nothing is pickled and two processes never share a job store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+class Scheduler:
+    def __init__(self) -> None:
+        self._aps = AsyncIOScheduler(timezone="UTC")
+        self._jobs: dict[str, Job] = {}
+
+    @property
+    def running(self) -> bool:
+        return bool(self._aps.running)
+
+    def every(self, name: str, seconds: float, job: Job, first_run: datetime | None = None) -> None:
+        """Run ``job`` every ``seconds`` (one at a time; a late run is merged, not queued)."""
+        self._jobs[name] = job
+        self._aps.add_job(
+            self._run,
+            IntervalTrigger(seconds=seconds),
+            args=[name],
+            id=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=first_run,
+        )
+
+    async def run_now(self, name: str) -> None:
+        await self._run(name)
+
+    async def _run(self, name: str) -> None:
+        try:
+            result = await self._jobs[name]()
+            log.info("scheduled job done", extra={"job": name, "result": repr(result)})
+        except Exception:
+            log.exception("scheduled job failed", extra={"job": name})
+
+    def job_names(self) -> list[str]:
+        return sorted(job.id for job in self._aps.get_jobs())
+
+    def start(self) -> None:
+        self._aps.start()
+
+    def shutdown(self) -> None:
+        if self._aps.running:
+            self._aps.shutdown(wait=False)

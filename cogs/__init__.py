@@ -1,0 +1,1 @@
+"""Discord cogs: thin translators between Discord interactions and the community services."""

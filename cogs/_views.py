@@ -1,0 +1,44 @@
+"""Shared pieces for cog views: owner-only panels whose errors go to the bot's one handler."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from bot.discord_bot import HubBot
+
+PANEL_TIMEOUT = 600.0
+
+
+class OwnedView(discord.ui.View):
+    """An ephemeral panel for one member: others cannot press it, errors become localised replies."""
+
+    def __init__(self, bot: HubBot, owner_id: int, lang: str, timeout: float = PANEL_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
+        self.bot = bot
+        self.owner_id = owner_id
+        self.lang = lang
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                self.bot.t(self.lang, "common.error.not_yours"), ephemeral=True
+            )
+            return False
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await self.bot.report_error(interaction, error)
+
+
+class HubModal(discord.ui.Modal):
+    def __init__(self, bot: HubBot, title: str) -> None:
+        super().__init__(title=title, timeout=PANEL_TIMEOUT)
+        self.bot = bot
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        await self.bot.report_error(interaction, error)

@@ -1,0 +1,45 @@
+"""SimCord world: the real bot against an in-memory Discord with the Ama-cho server and its roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import simcord
+
+from bot.config import Settings, settings_from_mapping
+from bot.discord_bot import HubBot, create_discord_bot
+from bot.hub import Hub
+from tests.conftest import AMA_GUILD, settings_data
+
+
+@pytest.fixture
+def simcord_bot(settings: Settings, hub: Hub) -> HubBot:
+    return create_discord_bot(settings, hub)
+
+
+@dataclass
+class World:
+    env: Any
+    guild: Any
+    channel: Any
+    role: Any
+    hub: Hub
+
+    def member(self, name: str) -> Any:
+        return self.guild.add_member(self.env.create_user(name))
+
+    def last_ephemeral(self, result: Any) -> Any:
+        return result.followups[-1] if result.followups else result.response
+
+
+@pytest.fixture
+async def world(simcord_env: simcord.Env, hub: Hub, db_url: str) -> World:
+    guild = simcord_env.create_guild("海士町アンバサダー", id=AMA_GUILD)
+    channel = guild.create_text_channel("ひろば")
+    role = guild.create_role("アンバサダー")
+    data = settings_data(db_url)
+    data["communities"][0]["discord"]["ambassador_role_id"] = role.id
+    await hub.reconfigure(settings_from_mapping(data, env={}))
+    return World(simcord_env, guild, channel, role, hub)
