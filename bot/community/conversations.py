@@ -123,6 +123,12 @@ class ConversationService:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def language_of(self, who: Identity) -> str | None:
+        """The language a registration under way was started in (before there is an ambassador)."""
+        row = await self._load(who)
+        value = row.data.get("language") if row else None
+        return value if isinstance(value, str) else None
+
     async def active(self, who: Identity) -> bool:
         return await self._load(who) is not None
 

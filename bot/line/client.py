@@ -1,0 +1,97 @@
+"""One LINE official account's Messaging API client: timeouts, retries, and retry keys in one place.
+
+The SDK has no retries and a 300 s default timeout. Replies are free and single-use (a reply token is
+never retried after LINE accepted it); pushes cost money, so each push carries an ``X-Line-Retry-Key``
+kept across its retries, and LINE's 409 to a repeat means "already sent", not failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    Message,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class LineProfile:
+    display_name: str
+    language: str | None
+
+
+class LineClient:
+    """Build inside a running event loop (the SDK's aiohttp connector needs one); ``close`` at shutdown."""
+
+    def __init__(
+        self,
+        access_token: str,
+        api_base: str,
+        timeout: float,
+        attempts: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self._api_client = AsyncApiClient(Configuration(access_token=access_token, host=api_base))
+        self._api = AsyncMessagingApi(self._api_client)
+        self.timeout = timeout
+        self.attempts = attempts
+        self.backoff = backoff
+
+    async def close(self) -> None:
+        await self._api_client.close()
+
+    async def reply(self, reply_token: str, messages: Sequence[Message]) -> bool:
+        """Reply (free). Up to 5 messages. False if LINE refused (e.g. the token expired): logged."""
+        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:5])
+        try:
+            await self._api.reply_message(request, _request_timeout=self.timeout)
+        except ApiException as exc:
+            log.warning("LINE reply refused", extra={"status": exc.status})
+            return False
+        except (TimeoutError, OSError) as exc:
+            log.warning("LINE reply failed", extra={"error": type(exc).__name__})
+            return False
+        return True
+
+    async def push(self, user_id: str, messages: Sequence[Message], retry_key: str | None = None) -> bool:
+        """Push (counts against the plan). Retries 429/5xx with the same retry key; 409 means delivered."""
+        key = retry_key or str(uuid.uuid4())
+        request = PushMessageRequest(to=user_id, messages=list(messages)[:5])
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await self._api.push_message(request, x_line_retry_key=key, _request_timeout=self.timeout)
+                return True
+            except ApiException as exc:
+                if exc.status == 409:
+                    return True
+                if exc.status not in RETRYABLE or attempt == self.attempts:
+                    log.warning("LINE push refused", extra={"status": exc.status, "attempt": attempt})
+                    return False
+            except (TimeoutError, OSError) as exc:
+                if attempt == self.attempts:
+                    log.warning("LINE push failed", extra={"error": type(exc).__name__, "attempt": attempt})
+                    return False
+            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+        return False
+
+    async def profile(self, user_id: str) -> LineProfile | None:
+        try:
+            p = await self._api.get_profile(user_id, _request_timeout=self.timeout)
+        except (ApiException, TimeoutError, OSError) as exc:
+            log.info("LINE profile unavailable", extra={"error": type(exc).__name__})
+            return None
+        return LineProfile(display_name=p.display_name, language=p.language)

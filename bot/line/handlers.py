@@ -1,0 +1,197 @@
+"""What the LINE face says to each event: it reads the event, calls the services, returns messages.
+
+No rule lives here: registration steps, checks and links are in ``bot/community``.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Sequence
+from urllib.parse import parse_qs
+
+from linebot.v3.messaging import Message
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+)
+
+from bot.community.communities import CommunityRef
+from bot.community.conversations import Turn
+from bot.community.errors import DomainError
+from bot.community.identity import Identity
+from bot.community.linking import looks_like_code
+from bot.hub import Hub
+from bot.i18n import pick_language
+from bot.line import render
+from bot.line.client import LineClient
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("register", "profile", "leave", "link", "help")
+
+
+class LineConversation:
+    """Turns one community's LINE events into service calls and replies."""
+
+    def __init__(self, hub: Hub, ref: CommunityRef, client: LineClient) -> None:
+        self.hub = hub
+        self.ref = ref
+        self.client = client
+        self.tr = hub.tr
+
+    # --- entry point -----------------------------------------------------------------------------
+    async def handle(self, event: Event) -> None:
+        user_id = getattr(getattr(event, "source", None), "user_id", None)
+        if not user_id:
+            return  # group or room events: the hub talks one-to-one only
+        who = Identity(self.ref.id, "line", user_id)
+        if isinstance(event, UnfollowEvent):
+            await self.hub.ambassadors.set_identity_active(who, False)
+            return
+        reply_token = getattr(event, "reply_token", None)
+        lang = await self.language(who)
+        try:
+            if isinstance(event, FollowEvent):
+                messages = await self.on_follow(who, lang)
+            elif isinstance(event, PostbackEvent):
+                messages = await self.on_postback(who, lang, event.postback.data or "")
+            elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+                messages = await self.on_text(who, lang, event.message.text)
+            elif isinstance(event, MessageEvent):
+                messages = [render.text(self.tr.t(lang, "line.error.text_only"),
+                                        render.menu_items(self.tr, lang, await self.registered(who)))]
+            else:
+                return
+        except DomainError as err:
+            lang = await self.language(who)
+            messages = [render.text(self.tr.error(lang, err),
+                                    render.menu_items(self.tr, lang, await self.registered(who)))]
+        if reply_token and messages:
+            await self.client.reply(reply_token, messages)
+
+    # --- language ---------------------------------------------------------------------------------
+    async def language(self, who: Identity) -> str:
+        view = await self.hub.ambassadors.find(who)
+        if view is not None:
+            return view.language
+        prompt_lang = await self.hub.conversations.language_of(who)
+        if prompt_lang:
+            return prompt_lang
+        profile = await self.client.profile(who.external_id)
+        return pick_language(profile.language if profile else None, self.ref.default_language)
+
+    async def registered(self, who: Identity) -> bool:
+        return await self.hub.ambassadors.find(who) is not None
+
+    # --- events -----------------------------------------------------------------------------------
+    async def on_follow(self, who: Identity, lang: str) -> list[Message]:
+        view = await self.hub.ambassadors.find(who)
+        if view is not None:
+            await self.hub.ambassadors.set_identity_active(who, True)
+            return [render.text(self.tr.t(lang, "line.follow.welcome_back", name=view.display_name or "",
+                                          community=self.ref.name),
+                                render.menu_items(self.tr, lang, True))]
+        await self.hub.ambassadors.set_identity_active(who, True)
+        prompt = await self.hub.conversations.start_registration(who, lang)
+        return [render.text(self.tr.t(lang, "line.follow.greeting", community=self.ref.name)),
+                render.prompt_message(self.tr, lang, prompt)]
+
+    async def on_text(self, who: Identity, lang: str, raw: str) -> list[Message]:
+        if await self.hub.conversations.active(who):
+            turn = await self.hub.conversations.answer(who, text=raw)
+            if turn is not None:
+                return await self.after_turn(who, turn)
+        command = self.command_of(raw)
+        if command is not None:
+            return await self.run_command(who, lang, command)
+        if looks_like_code(raw):
+            view = await self.hub.links.redeem(who, raw)
+            return [render.text(self.tr.t(view.language, "line.link.linked", number=view.member_number),
+                                render.menu_items(self.tr, view.language, True))]
+        return await self.run_command(who, lang, "help")
+
+    async def on_postback(self, who: Identity, lang: str, data: str) -> list[Message]:
+        params = {k: v[0] for k, v in parse_qs(data, max_num_fields=5).items()}
+        action = params.get("action", "")
+        if action == "answer":
+            prompt = await self.hub.conversations.current_prompt(who)
+            if prompt is None or prompt.step != params.get("step"):
+                # A button from an earlier question (or a finished dialogue): say so, change nothing.
+                messages: list[Message] = [render.text(self.tr.t(lang, "line.error.stale_button"))]
+                if prompt is not None:
+                    messages.append(render.prompt_message(self.tr, lang, prompt))
+                return messages
+            turn = await self.hub.conversations.answer(who, choice=params.get("value", ""))
+            return await self.after_turn(who, turn) if turn else []
+        if action == "edit":
+            prompt = await self.hub.conversations.start_edit(who, params.get("field", ""))
+            return [render.prompt_message(self.tr, lang, prompt)]
+        if action == "leave_confirm":
+            left = await self.hub.ambassadors.leave(who)
+            return [render.text(self.tr.t(lang, "line.leave.done", number=left.member_number),
+                                render.menu_items(self.tr, lang, False))]
+        if action == "leave_cancel":
+            return [render.text(self.tr.t(lang, "line.leave.cancelled"), render.menu_items(self.tr, lang, True))]
+        if action in COMMANDS:
+            return await self.run_command(who, lang, action)
+        log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
+        return await self.run_command(who, lang, "help")
+
+    # --- commands ---------------------------------------------------------------------------------
+    def command_of(self, raw: str) -> str | None:
+        word = unicodedata.normalize("NFKC", raw).strip().casefold()
+        for command in COMMANDS:
+            for lang in ("ja", "en"):
+                words = {w.strip().casefold() for w in self.tr.t(lang, f"line.words.{command}").split("|")}
+                if word in words:
+                    return command
+        return None
+
+    async def run_command(self, who: Identity, lang: str, command: str) -> list[Message]:
+        if command == "register":
+            await self.hub.conversations.end(who)
+            prompt = await self.hub.conversations.start_registration(who, lang)
+            return [render.prompt_message(self.tr, lang, prompt)]
+        if command == "profile":
+            view = await self.hub.ambassadors.get(who)
+            return [render.profile_message(self.tr, view.language, view, self.ref.name)]
+        if command == "leave":
+            view = await self.hub.ambassadors.get(who)
+            return [render.text(
+                self.tr.t(lang, "line.leave.confirm", community=self.ref.name, number=view.member_number),
+                [render.postback_item(self.tr.t(lang, "line.leave.confirm_button"),
+                                      render.postback_data("leave_confirm")),
+                 render.postback_item(self.tr.t(lang, "line.leave.cancel_button"),
+                                      render.postback_data("leave_cancel"))],
+            )]
+        if command == "link":
+            issued = await self.hub.links.issue(who)
+            minutes = self.hub.settings.registration.link_code_minutes
+            return [render.text(self.tr.t(lang, "line.link.issued", minutes=minutes)),
+                    render.text(issued.code)]
+        registered = await self.registered(who)
+        return [render.text(self.tr.t(lang, "line.help.registered" if registered else "line.help.guest",
+                                      community=self.ref.name),
+                            render.menu_items(self.tr, lang, registered))]
+
+    async def after_turn(self, who: Identity, turn: Turn) -> Sequence[Message]:
+        lang = await self.language(who)
+        if turn.outcome == "ask" and turn.prompt is not None:
+            error = self.tr.error(lang, turn.error) if turn.error else None
+            return [render.prompt_message(self.tr, lang, turn.prompt, error)]
+        if turn.outcome == "registered" and turn.ambassador is not None:
+            view = turn.ambassador
+            return [render.text(self.tr.t(view.language, "line.register.done", name=view.display_name or "",
+                                          number=view.member_number, community=self.ref.name)),
+                    render.profile_message(self.tr, view.language, view, self.ref.name)]
+        if turn.outcome == "edited" and turn.ambassador is not None:
+            view = turn.ambassador
+            return [render.text(self.tr.t(view.language, "line.profile.saved")),
+                    render.profile_message(self.tr, view.language, view, self.ref.name)]
+        key = "wizard.declined" if turn.outcome == "declined" else "wizard.cancelled"
+        return [render.text(self.tr.t(lang, key), render.menu_items(self.tr, lang, await self.registered(who)))]

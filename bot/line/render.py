@@ -1,0 +1,134 @@
+"""LINE messages built from service results: text with quick replies, and the Flex profile card."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from linebot.v3.messaging import (
+    FlexContainer,
+    FlexMessage,
+    Message,
+    MessageAction,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+)
+
+from bot.community.ambassadors import AmbassadorView
+from bot.community.conversations import Prompt
+from bot.community.places import residence_label
+from bot.i18n import Translator
+
+QUICK_REPLY_MAX = 13
+LABEL_MAX = 20  # LINE cuts action labels longer than this
+POSTBACK_DATA_MAX = 300
+TEXT_MAX = 5000
+PROFILE_EDIT_FIELDS = ("display_name", "residence", "connection", "interests", "skills", "language")
+
+
+def postback_data(action: str, **params: str) -> str:
+    data = urlencode({"action": action, **params})
+    if len(data) > POSTBACK_DATA_MAX:
+        raise ValueError(f"postback data longer than {POSTBACK_DATA_MAX} characters: {data[:40]}…")
+    return data
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+
+
+def text(body: str, quick: list[QuickReplyItem] | None = None) -> TextMessage:
+    body = body if len(body) <= TEXT_MAX else body[: TEXT_MAX - 1] + "…"
+    if quick:
+        return TextMessage(text=body, quick_reply=QuickReply(items=quick[:QUICK_REPLY_MAX]))
+    return TextMessage(text=body)
+
+
+def postback_item(label: str, data: str) -> QuickReplyItem:
+    return QuickReplyItem(action=PostbackAction(label=_label(label), data=data, display_text=label))
+
+
+def message_item(label: str, message: str | None = None) -> QuickReplyItem:
+    return QuickReplyItem(action=MessageAction(label=_label(label), text=message or label))
+
+
+def prompt_message(tr: Translator, lang: str, prompt: Prompt, error: str | None = None) -> TextMessage:
+    """One question: the error first (if the last answer was refused), the progress, the choices."""
+    parts = []
+    if error:
+        parts.append("⚠️ " + error)
+    question = tr.t(lang, prompt.question_key, **prompt.params)
+    if prompt.total:
+        question = tr.t(lang, "wizard.progress", position=prompt.position, total=prompt.total) + question
+    parts.append(question)
+    items = [
+        postback_item(tr.t(lang, c.label_key), postback_data("answer", step=prompt.step, value=c.value))
+        for c in prompt.choices
+    ]
+    if prompt.skippable:
+        items.append(message_item(tr.t(lang, "wizard.skip")))
+    items.append(message_item(tr.t(lang, "wizard.cancel")))
+    return text("\n\n".join(parts), items)
+
+
+def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyItem]:
+    if not registered:
+        return [postback_item(tr.t(lang, "line.menu.register"), postback_data("register")),
+                postback_item(tr.t(lang, "line.menu.help"), postback_data("help"))]
+    return [
+        postback_item(tr.t(lang, "line.menu.profile"), postback_data("profile")),
+        postback_item(tr.t(lang, "line.menu.link"), postback_data("link")),
+        postback_item(tr.t(lang, "line.menu.help"), postback_data("help")),
+    ]
+
+
+def profile_message(tr: Translator, lang: str, view: AmbassadorView, community_name: str) -> FlexMessage:
+    none = tr.t(lang, "profile.none")
+    sep = tr.t(lang, "profile.list_separator")
+    rows = [
+        ("member_number", f"No. {view.member_number}"),
+        ("stage", tr.t(lang, f"profile.stage.{view.stage}")),
+        ("residence", residence_label(view.residence_kind, view.residence_code, lang)),
+        ("connection", tr.t(lang, f"profile.connection.{view.connection}") if view.connection else none),
+        ("interests", sep.join(view.interests) or none),
+        ("skills", sep.join(view.skills) or none),
+        ("language", tr.t(lang, f"profile.language.{view.language}")),
+        ("platforms", " / ".join(tr.t(lang, f"profile.platform.{p}") for p in view.platforms) or none),
+    ]
+    body: list[dict[str, Any]] = [
+        {"type": "text", "text": community_name, "size": "xs", "color": "#1F7A8C", "wrap": True},
+        {"type": "text", "text": tr.t(lang, "line.profile.title", name=view.display_name or none),
+         "weight": "bold", "size": "lg", "wrap": True},
+        {"type": "separator", "margin": "md"},
+    ]
+    for key, value in rows:
+        body.append({
+            "type": "box", "layout": "baseline", "margin": "md", "spacing": "sm",
+            "contents": [
+                {"type": "text", "text": tr.t(lang, f"profile.field.{key}").capitalize(), "size": "sm",
+                 "color": "#888888", "flex": 2, "wrap": True},
+                {"type": "text", "text": value, "size": "sm", "flex": 4, "wrap": True},
+            ],
+        })
+    footer = [
+        {
+            "type": "button", "style": "link", "height": "sm",
+            "action": {
+                "type": "postback",
+                "label": _label(tr.t(lang, f"line.profile.edit.{field}")),
+                "data": postback_data("edit", field=field),
+            },
+        }
+        for field in PROFILE_EDIT_FIELDS
+    ]
+    bubble = {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "contents": body},
+        "footer": {"type": "box", "layout": "vertical", "spacing": "none", "contents": footer},
+    }
+    return FlexMessage(
+        alt_text=tr.t(lang, "line.profile.title", name=view.display_name or none),
+        contents=FlexContainer.from_dict(bubble),
+    )

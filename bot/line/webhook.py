@@ -1,0 +1,147 @@
+"""The LINE webhook server: ``create_line_app(settings, hub=None)`` builds an aiohttp application.
+
+Each community's official account posts to ``/line/<community key>/webhook``. A request is checked
+against that channel's secret (bad or missing ``X-Line-Signature``: 400, nothing stored), answered at
+once with 200, and its events are handled afterwards, in order, one person at a time. A redelivered
+event (same ``webhookEventId``) is handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable
+
+from aiohttp import web
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.webhooks import Event
+
+from bot.community.communities import CommunityRef
+from bot.config import Settings
+from bot.hub import Hub, open_hub
+from bot.line.client import LineClient
+from bot.line.handlers import LineConversation
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+
+
+class LineFace:
+    """Everything the webhook needs at run time, created when the application starts."""
+
+    def __init__(self, settings: Settings, hub: Hub | None) -> None:
+        self.settings = settings
+        self._hub = hub
+        self._owns_hub = hub is None
+        self.parsers: dict[str, WebhookParser] = {}
+        self.conversations: dict[str, LineConversation] = {}
+        self.clients: list[LineClient] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: defaultdict[tuple[int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @property
+    def hub(self) -> Hub:
+        assert self._hub is not None, "the LINE face has not started"
+        return self._hub
+
+    async def start(self, _app: web.Application) -> None:
+        if self._hub is None:
+            self._hub = await open_hub(self.settings)
+        for ref in self.hub.communities.all():
+            line = ref.settings.line
+            if line is None:
+                continue
+            client = LineClient(
+                line.channel_access_token.get_secret_value(),
+                self.settings.line.api_base,
+                self.settings.line.request_timeout_seconds,
+            )
+            self.clients.append(client)
+            self.parsers[ref.key] = WebhookParser(line.channel_secret.get_secret_value())
+            self.conversations[ref.key] = LineConversation(self.hub, ref, client)
+
+    async def stop(self, _app: web.Application) -> None:
+        await self.drain()
+        for client in self.clients:
+            await client.close()
+        if self._owns_hub and self._hub is not None:
+            await self._hub.close()
+
+    async def drain(self) -> None:
+        """Wait until every event received so far has been handled (shutdown, tests, the demo)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- the request ------------------------------------------------------------------------------
+    async def webhook(self, request: web.Request) -> web.Response:
+        key = request.match_info["community"]
+        parser = self.parsers.get(key)
+        ref = self.hub.communities.by_key(key)
+        if parser is None or ref is None:
+            return web.json_response({"error": "unknown community"}, status=404)
+        signature = request.headers.get("X-Line-Signature")
+        if not signature:
+            return web.json_response({"error": "missing signature"}, status=400)
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "body too large"}, status=413)
+        body = await request.text()
+        try:
+            events = parser.parse(body, signature)
+        except InvalidSignatureError:
+            log.warning("LINE webhook with a bad signature", extra={"community": key})
+            return web.json_response({"error": "bad signature"}, status=400)
+        except ValueError:
+            return web.json_response({"error": "malformed body"}, status=400)
+        if not isinstance(events, list):
+            return web.json_response({"error": "malformed body"}, status=400)
+        self._spawn(self._handle_all(ref, events))
+        return web.json_response({})
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            await work
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle_all(self, ref: CommunityRef, events: list[Event]) -> None:
+        conversation = self.conversations[ref.key]
+        for event in events:
+            event_id = getattr(event, "webhook_event_id", None)
+            user_id = getattr(getattr(event, "source", None), "user_id", None) or ""
+            try:
+                async with self._locks[(ref.id, user_id)]:
+                    if event_id and not await self.hub.webhook_events.claim(ref.id, event_id):
+                        log.info("LINE event already handled", extra={"community": ref.key, "event": event_id})
+                        continue
+                    await conversation.handle(event)
+            except Exception:
+                log.exception("LINE event failed", extra={"community": ref.key, "event": event_id})
+
+
+def create_line_app(settings: Settings, hub: Hub | None = None) -> web.Application:
+    """Build the webhook application. With ``hub=None`` it opens its own hub from ``settings`` at start.
+
+    Tests and embedders pass a hub and run it with aiohttp's ``AppRunner`` on 127.0.0.1; the
+    ``LineFace`` is at ``app[LINE_FACE]`` (``await app[LINE_FACE].drain()`` waits for queued events).
+    """
+    face = LineFace(settings, hub)
+    app = web.Application(client_max_size=MAX_BODY)
+    app[LINE_FACE] = face
+    app.on_startup.append(face.start)
+    app.on_cleanup.append(face.stop)
+    app.router.add_post("/line/{community}/webhook", face.webhook)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+LINE_FACE: web.AppKey[LineFace] = web.AppKey("line_face", LineFace)
+

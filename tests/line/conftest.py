@@ -1,0 +1,65 @@
+"""The LINE face over real HTTP on 127.0.0.1: signed webhooks in, a Messaging API stand-in out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import settings_from_mapping
+from bot.hub import Hub
+from bot.line.standin import LineStandIn, sign, webhook_body
+from bot.line.webhook import LINE_FACE, create_line_app
+from tests.conftest import settings_data
+
+SECRET = "ama-line-secret"
+
+
+@dataclass
+class LineWorld:
+    api: LineStandIn
+    base_url: str
+    app: web.Application
+    http: aiohttp.ClientSession
+    hub: Hub
+
+    async def post(self, events: list[dict[str, Any]], *, secret: str = SECRET, community: str = "ama",
+                   signature: str | None = None, body: str | None = None) -> int:
+        body = body if body is not None else webhook_body(events)
+        headers = {"Content-Type": "application/json"}
+        sig = signature if signature is not None else sign(secret, body)
+        if sig:
+            headers["X-Line-Signature"] = sig
+        async with self.http.post(f"{self.base_url}/line/{community}/webhook", data=body.encode(),
+                                  headers=headers) as resp:
+            status = resp.status
+        await self.app[LINE_FACE].drain()
+        return status
+
+    def last_reply(self) -> list[str]:
+        return self.api.replies()[-1].texts
+
+    def last_quick_labels(self) -> list[str]:
+        message = self.api.replies()[-1].messages[-1]
+        return [i["action"]["label"] for i in message.get("quickReply", {}).get("items", [])]
+
+
+@pytest.fixture
+async def line(db_url: str, hub: Hub) -> AsyncIterator[LineWorld]:
+    async with LineStandIn() as api:
+        data = settings_data(db_url)
+        data["line"]["api_base"] = api.base_url
+        await hub.reconfigure(settings_from_mapping(data, env={}))
+        app = create_line_app(hub.settings, hub)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        async with aiohttp.ClientSession() as http:
+            yield LineWorld(api, f"http://127.0.0.1:{port}", app, http, hub)
+        await runner.cleanup()
