@@ -157,19 +157,27 @@ def _unique(values: list[Any], name: str) -> None:
         seen.add(v)
 
 
-def settings_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
-    """Validate ``data`` (the parsed TOML), with secrets from ``env`` overriding the file."""
+def settings_from_mapping(
+    data: Mapping[str, Any], env: Mapping[str, str] | None = None, *, require_secrets: bool = True
+) -> Settings:
+    """Validate ``data`` (the parsed TOML), with secrets from ``env`` overriding the file.
+
+    ``require_secrets=False`` is for commands that only touch the database (``db upgrade``).
+    """
     env = os.environ if env is None else env
     merged = _with_env(dict(data), env)
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
-    _check_required_secrets(settings)
+    if require_secrets:
+        _check_required_secrets(settings)
     return settings
 
 
-def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None, *, require_secrets: bool = True
+) -> Settings:
     env = os.environ if env is None else env
     path = Path(path or env.get(ENV_CONFIG_PATH) or DEFAULT_CONFIG_PATH)
     if not path.is_file():
@@ -180,7 +188,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return settings_from_mapping(data, env)
+    return settings_from_mapping(data, env, require_secrets=require_secrets)
 
 
 def _with_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:

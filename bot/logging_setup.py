@@ -70,5 +70,13 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str], stream: Text
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler.addFilter(_drop_voice_notice)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic narrates every schema check at INFO; keep its warnings only.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _drop_voice_notice(record: logging.LogRecord) -> bool:
+    """discord.py warns at every start that voice needs extra packages; the hub never uses voice."""
+    return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())

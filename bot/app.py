@@ -1,0 +1,129 @@
+"""The composition root: config → database → services → scheduler → Discord and LINE, in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+
+import aiohttp
+import discord
+from aiohttp import web
+
+from bot.config import Settings
+from bot.discord_bot import HubBot, create_discord_bot
+from bot.hub import Hub, open_hub
+from bot.line.webhook import create_line_app
+from bot.schedule.scheduler import Scheduler
+from storage.migrate import current_revision, head_revision
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 3600
+
+
+class SchemaOutOfDate(Exception):
+    """The database is not at the revision this code expects."""
+
+
+async def check_schema(url: str) -> str:
+    """The database's revision, if it is the newest; otherwise ``SchemaOutOfDate`` saying what to run."""
+    try:
+        current = await current_revision(url)
+    except Exception as exc:
+        raise SchemaOutOfDate(f"database: cannot connect ({type(exc).__name__}: {exc})") from None
+    head = head_revision()
+    if current != head:
+        where = "is empty" if current is None else f"is at revision {current}"
+        raise SchemaOutOfDate(
+            f"database {where}, this version needs {head}: run `python -m bot db upgrade` first"
+        )
+    return current
+
+
+@dataclass
+class RunningHub:
+    """What ``start_hub`` started; ``stop`` takes it down in reverse order."""
+
+    hub: Hub
+    scheduler: Scheduler
+    discord: HubBot | None = None
+    line_runner: web.AppRunner | None = None
+    line_port: int | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        self.scheduler.shutdown()
+        if self.discord is not None:
+            await self.discord.close()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.line_runner is not None:
+            await self.line_runner.cleanup()
+        await self.hub.close()
+
+
+async def start_hub(settings: Settings) -> RunningHub:
+    await check_schema(settings.database.url)
+    hub = await open_hub(settings)
+    scheduler = Scheduler()
+    scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
+    scheduler.start()
+    running = RunningHub(hub=hub, scheduler=scheduler)
+    try:
+        if settings.line.enabled:
+            runner = web.AppRunner(create_line_app(settings, hub), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, settings.line.host, settings.line.port)
+            await site.start()
+            running.line_runner = runner
+            running.line_port = runner.addresses[0][1]
+            log.info("LINE webhook listening", extra={"host": settings.line.host, "port": running.line_port})
+        if settings.discord.enabled:
+            bot = create_discord_bot(settings, hub)
+            running.discord = bot
+            token = settings.discord.token.get_secret_value()
+            running.tasks.append(asyncio.create_task(_run_discord(bot, token), name="discord"))
+    except BaseException:
+        await running.stop()
+        raise
+    return running
+
+
+async def _run_discord(bot: HubBot, token: str) -> None:
+    await bot.start(token)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set, or a face dies). Returns the exit code."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    running = await start_hub(settings)
+    log.info("hub started", extra={"communities": ",".join(c.key for c in settings.communities)})
+    waiter = asyncio.create_task(stop.wait())
+    watched: set[asyncio.Task[object]] = {waiter, *running.tasks}  # type: ignore[arg-type]
+    done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    for task in done:
+        if task is not waiter and not task.cancelled() and (exc := task.exception()) is not None:
+            if isinstance(exc, discord.LoginFailure | aiohttp.ClientError | OSError):
+                log.error("the Discord face stopped: %s: %s", type(exc).__name__, exc)
+            else:
+                log.error("the Discord face stopped", exc_info=exc)
+            code = 1
+    waiter.cancel()
+    log.info("hub stopping")
+    await running.stop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+    log.info("hub stopped")
+    return code

@@ -1,0 +1,101 @@
+"""``python -m bot run|check|demo|db upgrade|db current``. Problems print one line; no tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.config import ENV_DATABASE_URL, ConfigError, DatabaseSettings, Settings, load_settings
+from bot.logging_setup import configure_logging
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    config_help = "config file (default: $HUB_CONFIG or ./config.toml)"
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
+    parser = argparse.ArgumentParser(prog="python -m bot", description="関係人口 ambassador community hub")
+    parser.add_argument("--config", default=None, help=config_help)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", parents=[common], help="start the Discord bot and/or the LINE webhook server")
+    sub.add_parser("check", parents=[common], help="validate the config and the database (non-zero on a problem)")
+    demo = sub.add_parser("demo", help="run everything offline: simulated Discord and LINE, fresh SQLite")
+    demo.add_argument("--keep", metavar="FILE", help="keep the demo database in FILE")
+    db = sub.add_parser("db", parents=[common], help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", parents=[common], help="migrate the database to the newest schema")
+    db_sub.add_parser("current", parents=[common], help="show the database's schema revision")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(keep=args.keep))
+        if args.command == "db":
+            return asyncio.run(_db(args.db_command, _database_url(args.config)))
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "check":
+        return asyncio.run(_check(settings))
+    configure_logging(settings.logging.level, settings.logging.format, settings.secrets())
+    return asyncio.run(_run(settings))
+
+
+def _database_url(config: str | None) -> str:
+    """For ``db`` commands: the config's database URL (no secrets needed), else the environment."""
+    try:
+        return load_settings(config, require_secrets=False).database.url
+    except ConfigError as exc:
+        if "config file not found" not in str(exc) or config:
+            raise
+    return DatabaseSettings(url=os.environ.get(ENV_DATABASE_URL) or DatabaseSettings().url).url
+
+
+async def _db(command: str, url: str) -> int:
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    try:
+        if command == "upgrade":
+            await upgrade(url)
+        current = await current_revision(url)
+    except Exception as exc:
+        print(f"database: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    state = "up to date" if current == head_revision() else f"newest is {head_revision()}"
+    print(f"database schema: {current or 'empty'} ({state})")
+    return EXIT_OK
+
+
+async def _check(settings: Settings) -> int:
+    from bot.app import SchemaOutOfDate, check_schema
+
+    try:
+        revision = await check_schema(settings.database.url)
+    except SchemaOutOfDate as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    faces = [name for name, on in (("discord", settings.discord.enabled), ("line", settings.line.enabled)) if on]
+    keys = ", ".join(c.key for c in settings.communities)
+    print(f"ok: config ({len(settings.communities)} communities: {keys}; faces: {', '.join(faces) or 'none'}), "
+          f"database at schema {revision}")
+    return EXIT_OK
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import SchemaOutOfDate, serve
+
+    try:
+        return await serve(settings)
+    except SchemaOutOfDate as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
