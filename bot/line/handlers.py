@@ -102,7 +102,12 @@ class LineConversation:
                 render.prompt_message(self.tr, lang, prompt)]
 
     async def on_text(self, who: Identity, lang: str, raw: str) -> list[Message]:
-        if await self.hub.conversations.active(who):
+        prompt = await self.hub.conversations.current_prompt(who)
+        if prompt is not None:
+            # At the first question only choices are expected, so a link code there cannot be a name:
+            # someone registered on Discord who just added this account may paste it straight away.
+            if prompt.step == "consent" and looks_like_code(raw):
+                return await self.redeem(who, raw)
             turn = await self.hub.conversations.answer(who, text=raw)
             if turn is not None:
                 return await self.after_turn(who, turn)
@@ -110,10 +115,14 @@ class LineConversation:
         if command is not None:
             return await self.run_command(who, lang, command)
         if looks_like_code(raw):
-            view = await self.hub.links.redeem(who, raw)
-            return [render.text(self.tr.t(view.language, "line.link.linked", number=view.member_number),
-                                render.menu_items(self.tr, view.language, True))]
+            return await self.redeem(who, raw)
         return await self.run_command(who, lang, "help")
+
+    async def redeem(self, who: Identity, raw: str) -> list[Message]:
+        view = await self.hub.links.redeem(who, raw)
+        await self.hub.conversations.end(who)
+        return [render.text(self.tr.t(view.language, "line.link.linked", number=view.member_number),
+                            render.menu_items(self.tr, view.language, True))]
 
     async def on_postback(self, who: Identity, lang: str, data: str) -> list[Message]:
         params = {k: v[0] for k, v in parse_qs(data, max_num_fields=5).items()}

@@ -190,3 +190,22 @@ async def test_push_retries_with_one_retry_key_and_409_counts_as_sent(line: Line
         assert not await client.push("U1", [text("hello")])
     finally:
         await client.close()
+
+
+async def test_a_discord_member_who_adds_line_can_paste_the_code_at_once(line: LineWorld) -> None:
+    discord_user = Identity(who(line, "x").community_id, "discord", "321")
+    await register_directly(line.hub, discord_user)
+    code = (await line.hub.links.issue(discord_user)).code
+    line.api.profiles["U7"] = {"language": "ja"}
+    await line.post([follow_event("U7")])
+    assert "/link" in line.last_reply()[0]
+    await line.post([text_event("U7", code)])
+    assert "連携しました" in line.last_reply()[0]
+    assert not await line.hub.conversations.active(who(line, "U7"))
+    # After the first question a code-shaped answer is just an answer (a name such as "TANAKAYU").
+    line.api.profiles["U8"] = {"language": "ja"}
+    await line.post([follow_event("U8")])
+    await line.post([text_event("U8", "同意する")])
+    await line.post([text_event("U8", "TANAKAYU")])
+    prompt = await line.hub.conversations.current_prompt(who(line, "U8"))
+    assert prompt is not None and prompt.step == "residence"

@@ -1,0 +1,292 @@
+"""``python -m bot demo``: the whole hub offline, on a fresh SQLite file, with a readable transcript.
+
+Discord is simulated by SimCord (the real discord.py machinery against an in-memory Discord); LINE by
+signed webhook requests over loopback HTTP and a stand-in of the Messaging API that records the replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.community.identity import Identity
+from bot.config import Settings, settings_from_mapping
+from bot.discord_bot import create_discord_bot
+from bot.hub import Hub, open_hub
+from bot.line.standin import (
+    LineStandIn,
+    follow_event,
+    postback_event,
+    sign,
+    text_event,
+    webhook_body,
+)
+from bot.line.webhook import LINE_FACE, create_line_app
+from bot.logging_setup import configure_logging
+from storage.migrate import upgrade
+from storage.models import Ambassador
+
+DEMO_GUILD = 1_180_000_000_000_000_001
+DEMO_SECRET = "demo-channel-secret"
+DEMO_TOKEN = "demo-channel-token"
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def demo_settings(db_url: str, line_api: str, role_id: int | None = None) -> Settings:
+    return settings_from_mapping(
+        {
+            "database": {"url": db_url},
+            "discord": {"enabled": True, "token": "demo-discord-token"},
+            "line": {"enabled": True, "host": "127.0.0.1", "port": 0, "api_base": line_api},
+            "logging": {"level": "WARNING", "format": "text"},
+            "communities": [
+                {
+                    "key": "ama",
+                    "name": "海士町オフィシャルアンバサダー",
+                    "privacy_notice_version": "2026-04",
+                    "privacy_notice_url": "https://example.jp/ama/privacy",
+                    "discord": {"guild_id": DEMO_GUILD, "ambassador_role_id": role_id},
+                    "line": {"channel_secret": DEMO_SECRET, "channel_access_token": DEMO_TOKEN},
+                }
+            ],
+        },
+        env={},
+    )
+
+
+class Transcript:
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self.out = out
+        self.scene = 0
+
+    def title(self, text: str) -> None:
+        self.scene += 1
+        self.out(f"\n== {self.scene}. {text} ==")
+
+    def say(self, where: str, who: str, text: str) -> None:
+        lines = text.strip().splitlines() or [""]
+        prefix = f"[{where}] {who} › "
+        self.out(prefix + lines[0])
+        for line in lines[1:]:
+            self.out(" " * len(prefix) + line)
+
+    def note(self, text: str) -> None:
+        self.out(f"   · {text}")
+
+
+def _embed_text(embed: Any) -> str:
+    parts = [embed.title or ""]
+    if embed.description:
+        parts.append(embed.description)
+    parts += [f"{f.name}: {f.value}" for f in embed.fields]
+    return "\n".join(p for p in parts if p)
+
+
+def _discord_reply(result: Any) -> str:
+    message = result.followups[-1] if result.followups else result.response
+    if message is None:
+        return "(the panel was updated)"
+    text = "\n".join([message.content or ""] + [_embed_text(e) for e in message.embeds]).strip()
+    # Discord shows <t:UNIX:t> in each reader's own time; the transcript shows Japan time.
+    text = re.sub(r"<t:(\d+):t>", lambda m: datetime.fromtimestamp(int(m.group(1)), JST).strftime("%H:%M JST"),
+                  text)
+    return ("(only you can see this) " if message.ephemeral else "") + text
+
+
+class LineUser:
+    def __init__(self, demo: Demo, user_id: str, name: str) -> None:
+        self.demo, self.user_id, self.name = demo, user_id, name
+
+    async def _post(self, event: dict[str, Any], shown: str) -> None:
+        self.demo.t.say("LINE", self.name, shown)
+        before = len(self.demo.api.replies())
+        await self.demo.post_line([event])
+        for reply in self.demo.api.replies()[before:]:
+            for message in reply.messages:
+                self.demo.t.say("LINE", "bot", _line_text(message))
+
+    async def follow(self) -> None:
+        await self._post(follow_event(self.user_id), "(adds the official account as a friend / 友だち追加)")
+
+    async def send(self, text: str) -> None:
+        await self._post(text_event(self.user_id, text), text)
+
+    async def tap(self, data: str, label: str) -> None:
+        await self._post(postback_event(self.user_id, data), f"taps [{label}]")
+
+
+def _line_text(message: dict[str, Any]) -> str:
+    if message.get("type") == "flex":
+        return f"[Flex card] {message.get('altText', '')}"
+    text = str(message.get("text", ""))
+    items = message.get("quickReply", {}).get("items", [])
+    if items:
+        text += "\n" + " ".join(f"[{i['action']['label']}]" for i in items)
+    return text
+
+
+class Demo:
+    def __init__(self, hub: Hub, api: LineStandIn, app: web.Application, base_url: str,
+                 http: aiohttp.ClientSession, transcript: Transcript) -> None:
+        self.hub, self.api, self.app, self.base_url, self.http, self.t = hub, api, app, base_url, http, transcript
+
+    async def post_line(self, events: list[dict[str, Any]], secret: str = DEMO_SECRET) -> int:
+        body = webhook_body(events)
+        async with self.http.post(f"{self.base_url}/line/ama/webhook", data=body.encode(),
+                                  headers={"X-Line-Signature": sign(secret, body)}) as resp:
+            status = resp.status
+        await self.app[LINE_FACE].drain()
+        return status
+
+
+async def _discord_register(demo: Demo, env: Any, channel: Any, member: Any, name: str,
+                            connection: str, values: dict[str, str]) -> None:
+    t = demo.t
+    t.say("Discord", name, "/register")
+    shown = await member.slash(channel, "register")
+    t.say("Discord", "bot", _discord_reply(shown))
+    panel = shown.response.message
+    await member.select(panel, [connection], custom_id="register:connection")
+    modal = await member.click(panel, custom_id="register:agree")
+    t.say("Discord", name, f"chooses “{connection}”, presses “Agree and continue”, fills the form:\n"
+          + ", ".join(f"{k.split(':')[1]}={v}" for k, v in values.items()))
+    result = await member.submit_modal(modal, values)
+    t.say("Discord", "bot", _discord_reply(result))
+
+
+async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> None:
+    t = demo.t
+    ref = demo.hub.communities.by_key("ama")
+    assert ref is not None
+
+    t.title("Discord: Aiko registers with /register (consent, then a form)")
+    aiko = guild.add_member(env.create_user("aiko"))
+    await _discord_register(demo, env, channel, aiko, "aiko", "roots", {
+        "profile:display_name": "Aiko", "profile:residence": "Tokyo",
+        "profile:interests": "food, education", "profile:skills": "photography"})
+    t.note(f"Aiko has the role “{role.name}”: {role.id in [r.id for r in aiko.member.roles]}")
+
+    t.title("LINE: 花子 adds the official account and registers step by step (one wrong answer)")
+    demo.api.profiles["U-hanako"] = {"displayName": "花子", "language": "ja"}
+    hanako = LineUser(demo, "U-hanako", "花子")
+    await hanako.follow()
+    await hanako.tap("action=answer&step=consent&value=agree", "同意する")
+    await hanako.send("はなこ")
+    await hanako.send("日本")
+    await hanako.send("島根")
+    await hanako.tap("action=answer&step=connection&value=former_resident", "以前住んでいた")
+    await hanako.send("食、祭り、教育")
+    await hanako.send("スキップ")
+
+    t.title("LINE: Sam (English LINE app) registers in English")
+    demo.api.profiles["U-sam"] = {"displayName": "Sam", "language": "en"}
+    sam = LineUser(demo, "U-sam", "Sam")
+    await sam.follow()
+    await sam.send("I agree")
+    await sam.send("Sam")
+    await sam.send("France")
+    await sam.send("Fan")
+    await sam.send("surfing, sake")
+    await sam.send("web design, translation")
+
+    t.title("Linking: Aiko joins her LINE account to her Discord registration with a one-time code")
+    t.say("Discord", "aiko", "/link")
+    shown = await aiko.slash(channel, "link")
+    t.say("Discord", "bot", _discord_reply(shown))
+    shown_code = re.search(r"\*\*([A-Z0-9]{4}-[A-Z0-9]{4})\*\*", _discord_reply(shown))
+    assert shown_code is not None, "the /link reply shows no code"
+    demo.api.profiles["U-aiko"] = {"displayName": "あいこ", "language": "ja"}
+    aiko_line = LineUser(demo, "U-aiko", "あいこ")
+    await aiko_line.follow()
+    await aiko_line.send(shown_code.group(1))
+    who_aiko = Identity(ref.id, "discord", str(aiko.id))
+    view = await demo.hub.ambassadors.get(who_aiko)
+    t.note(f"Aiko is one ambassador (No. {view.member_number}) on {' + '.join(view.platforms)}")
+
+    t.title("A forged LINE request is refused")
+    status = await demo.post_line([text_event("U-mallory", "退会")], secret="guessed-secret")
+    t.note(f"HTTP {status}; nothing stored, nothing sent")
+
+    t.title("Discord: Bob registers, then leaves with /leave (asked to confirm first)")
+    bob = guild.add_member(env.create_user("bob"))
+    await _discord_register(demo, env, channel, bob, "bob", "work", {
+        "profile:display_name": "Bob", "profile:residence": "Osaka",
+        "profile:interests": "", "profile:skills": "accounting"})
+    t.say("Discord", "bob", "/leave")
+    shown = await bob.slash(channel, "leave")
+    t.say("Discord", "bot", _discord_reply(shown))
+    t.say("Discord", "bob", "presses “Leave”")
+    await bob.click(shown.response.message, custom_id="leave:confirm")
+    t.say("Discord", "bot", "(panel) " + (env_last_content(shown) or ""))
+    t.note(f"Bob still has the role: {role.id in [r.id for r in bob.member.roles]}")
+
+    t.title("The register, as staff would see it")
+    async with demo.hub.db.transaction() as s:
+        rows = (await s.scalars(select(Ambassador).where(Ambassador.community_id == ref.id)
+                                .order_by(Ambassador.member_number))).all()
+    for a in rows:
+        t.out(f"   No. {a.member_number:<3} {a.display_name or '(erased)':<10} {a.status:<7} "
+              f"interests={', '.join(a.interests) or '-'}")
+    t.note("member numbers are never reused: the next one will be "
+           f"No. {max(a.member_number for a in rows) + 1}")
+
+
+def env_last_content(result: Any) -> str | None:
+    """The content of the ephemeral panel after it was edited by a button press."""
+    message = result.response.message
+    return getattr(message, "content", None)
+
+
+async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) -> int:
+    try:
+        import simcord
+    except ImportError:
+        print("the demo needs SimCord: pip install -e '.[demo]'", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="hub-demo-") as tmp:
+        path = Path(keep) if keep else Path(tmp) / "demo.sqlite3"
+        if path.exists():
+            path.unlink()
+        url = f"sqlite+aiosqlite:///{path}"
+        await upgrade(url)
+        configure_logging("ERROR", "text", [DEMO_SECRET, DEMO_TOKEN])
+        transcript = Transcript(out)
+        out("関係人口 ambassador hub: offline demo (simulated Discord + LINE, SQLite at "
+            f"{path if keep else 'a temporary file'})")
+        async with LineStandIn() as api:
+            settings = demo_settings(url, api.base_url)
+            hub = await open_hub(settings)
+            try:
+                bot = create_discord_bot(settings, hub)
+                app = create_line_app(settings, hub)
+                runner = web.AppRunner(app, access_log=None)
+                await runner.setup()
+                await web.TCPSite(runner, "127.0.0.1", 0).start()
+                base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+                try:
+                    async with simcord.run(bot) as env, aiohttp.ClientSession() as http:
+                        guild = env.create_guild("海士町アンバサダー", id=DEMO_GUILD)
+                        channel = guild.create_text_channel("ひろば")
+                        role = guild.create_role("アンバサダー")
+                        await hub.reconfigure(demo_settings(url, api.base_url, role.id))
+                        demo = Demo(hub, api, app, base_url, http, transcript)
+                        await _scenes(demo, env, guild, channel, role)
+                finally:
+                    await runner.cleanup()
+            finally:
+                await hub.close()
+        out(f"\nLINE Messaging API stand-in received {len(api.requests)} requests "
+            f"({len(api.replies())} replies, {len(api.pushes())} pushes). Demo finished.")
+    logging.getLogger().handlers.clear()
+    return 0

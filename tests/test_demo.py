@@ -1,0 +1,24 @@
+"""`python -m bot demo` runs the whole hub offline and tells the story."""
+
+from __future__ import annotations
+
+from bot.demo import run_demo
+
+
+async def test_demo_runs_offline_and_prints_the_transcript() -> None:
+    lines: list[str] = []
+    assert await run_demo(out=lines.append) == 0
+    text = "\n".join(lines)
+    for expected in (
+        "Your member number is **No. 1**",  # Aiko on Discord
+        "海士町オフィシャルアンバサダー の会員番号は No. 2 です。",  # 花子 on LINE
+        "⚠️ 日本にお住まいの場合は、都道府県名を入力してください",  # the wrong answer, explained
+        "Your 海士町オフィシャルアンバサダー member number is No. 3.",  # Sam in English
+        "Aiko is one ambassador (No. 1) on discord + line",
+        "HTTP 400; nothing stored, nothing sent",
+        "You have left (No. 4).",
+        "Bob still has the role: False",
+        "the next one will be No. 5",
+        "Demo finished.",
+    ):
+        assert expected in text, expected
