@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import discord
@@ -109,7 +110,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     running = await start_hub(settings)
     log.info("hub started", extra={"communities": ",".join(c.key for c in settings.communities)})
     waiter = asyncio.create_task(stop.wait())
-    watched: set[asyncio.Task[object]] = {waiter, *running.tasks}  # type: ignore[arg-type]
+    watched: set[asyncio.Task[Any]] = {waiter, *running.tasks}
     done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
     code = 0
     for task in done:

@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help=config_help)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", parents=[common], help="start the Discord bot and/or the LINE webhook server")
-    sub.add_parser("check", parents=[common], help="validate the config and the database (non-zero on a problem)")
+    sub.add_parser(
+        "check", parents=[common], help="validate the config and the database (non-zero on a problem)"
+    )
     demo = sub.add_parser("demo", help="run everything offline: simulated Discord and LINE, fresh SQLite")
     demo.add_argument("--keep", metavar="FILE", help="keep the demo database in FILE")
     db = sub.add_parser("db", parents=[common], help="database schema")
@@ -84,10 +86,14 @@ async def _check(settings: Settings) -> int:
     except SchemaOutOfDate as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILED
-    faces = [name for name, on in (("discord", settings.discord.enabled), ("line", settings.line.enabled)) if on]
+    faces = [
+        name for name, on in (("discord", settings.discord.enabled), ("line", settings.line.enabled)) if on
+    ]
     keys = ", ".join(c.key for c in settings.communities)
-    print(f"ok: config ({len(settings.communities)} communities: {keys}; faces: {', '.join(faces) or 'none'}), "
-          f"database at schema {revision}")
+    print(
+        f"ok: config ({len(settings.communities)} communities: {keys}; faces: {', '.join(faces) or 'none'}), "
+        f"database at schema {revision}"
+    )
     return EXIT_OK
 
 

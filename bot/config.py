@@ -13,8 +13,16 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_PATH = "config.toml"
 ENV_CONFIG_PATH = "HUB_CONFIG"
@@ -48,7 +56,7 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _known_driver(cls, v: str) -> str:
-        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("expected a 'sqlite+aiosqlite:///FILE' or 'postgresql+asyncpg://…' URL")
         return v
 
@@ -142,7 +150,10 @@ class Settings(_Section):
         values = [self.discord.token.get_secret_value()]
         for c in self.communities:
             if c.line:
-                values += [c.line.channel_secret.get_secret_value(), c.line.channel_access_token.get_secret_value()]
+                values += [
+                    c.line.channel_secret.get_secret_value(),
+                    c.line.channel_access_token.get_secret_value(),
+                ]
         password = make_url(self.database.url).password
         if password:
             values.append(str(password))
@@ -234,13 +245,11 @@ def _check_required_secrets(settings: Settings) -> None:
         for c in with_line:
             assert c.line is not None
             if not c.line.channel_secret.get_secret_value():
-                raise ConfigError(
-                    f"config error: communities.{c.key}.line.channel_secret is empty: set {line_secret_env(c.key)}"
-                )
+                where = f"communities.{c.key}.line.channel_secret"
+                raise ConfigError(f"config error: {where} is empty: set {line_secret_env(c.key)}")
             if not c.line.channel_access_token.get_secret_value():
-                raise ConfigError(
-                    f"config error: communities.{c.key}.line.channel_access_token is empty: set {line_token_env(c.key)}"
-                )
+                where = f"communities.{c.key}.line.channel_access_token"
+                raise ConfigError(f"config error: {where} is empty: set {line_token_env(c.key)}")
 
 
 _SECRET_FIELDS = {"token", "channel_secret", "channel_access_token", "url"}

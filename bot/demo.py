@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -99,8 +99,9 @@ def _discord_reply(result: Any) -> str:
         return "(the panel was updated)"
     text = "\n".join([message.content or ""] + [_embed_text(e) for e in message.embeds]).strip()
     # Discord shows <t:UNIX:t> in each reader's own time; the transcript shows Japan time.
-    text = re.sub(r"<t:(\d+):t>", lambda m: datetime.fromtimestamp(int(m.group(1)), JST).strftime("%H:%M JST"),
-                  text)
+    text = re.sub(
+        r"<t:(\d+):t>", lambda m: datetime.fromtimestamp(int(m.group(1)), JST).strftime("%H:%M JST"), text
+    )
     return ("(only you can see this) " if message.ephemeral else "") + text
 
 
@@ -137,21 +138,39 @@ def _line_text(message: dict[str, Any]) -> str:
 
 
 class Demo:
-    def __init__(self, hub: Hub, api: LineStandIn, app: web.Application, base_url: str,
-                 http: aiohttp.ClientSession, transcript: Transcript) -> None:
-        self.hub, self.api, self.app, self.base_url, self.http, self.t = hub, api, app, base_url, http, transcript
+    def __init__(
+        self,
+        hub: Hub,
+        api: LineStandIn,
+        app: web.Application,
+        base_url: str,
+        http: aiohttp.ClientSession,
+        transcript: Transcript,
+    ) -> None:
+        self.hub, self.api, self.app, self.base_url, self.http, self.t = (
+            hub,
+            api,
+            app,
+            base_url,
+            http,
+            transcript,
+        )
 
     async def post_line(self, events: list[dict[str, Any]], secret: str = DEMO_SECRET) -> int:
         body = webhook_body(events)
-        async with self.http.post(f"{self.base_url}/line/ama/webhook", data=body.encode(),
-                                  headers={"X-Line-Signature": sign(secret, body)}) as resp:
+        async with self.http.post(
+            f"{self.base_url}/line/ama/webhook",
+            data=body.encode(),
+            headers={"X-Line-Signature": sign(secret, body)},
+        ) as resp:
             status = resp.status
         await self.app[LINE_FACE].drain()
         return status
 
 
-async def _discord_register(demo: Demo, env: Any, channel: Any, member: Any, name: str,
-                            connection: str, values: dict[str, str]) -> None:
+async def _discord_register(
+    demo: Demo, env: Any, channel: Any, member: Any, name: str, connection: str, values: dict[str, str]
+) -> None:
     t = demo.t
     t.say("Discord", name, "/register")
     shown = await member.slash(channel, "register")
@@ -159,8 +178,12 @@ async def _discord_register(demo: Demo, env: Any, channel: Any, member: Any, nam
     panel = shown.response.message
     await member.select(panel, [connection], custom_id="register:connection")
     modal = await member.click(panel, custom_id="register:agree")
-    t.say("Discord", name, f"chooses “{connection}”, presses “Agree and continue”, fills the form:\n"
-          + ", ".join(f"{k.split(':')[1]}={v}" for k, v in values.items()))
+    t.say(
+        "Discord",
+        name,
+        f"chooses “{connection}”, presses “Agree and continue”, fills the form:\n"
+        + ", ".join(f"{k.split(':')[1]}={v}" for k, v in values.items()),
+    )
     result = await member.submit_modal(modal, values)
     t.say("Discord", "bot", _discord_reply(result))
 
@@ -172,9 +195,20 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
 
     t.title("Discord: Aiko registers with /register (consent, then a form)")
     aiko = guild.add_member(env.create_user("aiko"))
-    await _discord_register(demo, env, channel, aiko, "aiko", "roots", {
-        "profile:display_name": "Aiko", "profile:residence": "Tokyo",
-        "profile:interests": "food, education", "profile:skills": "photography"})
+    await _discord_register(
+        demo,
+        env,
+        channel,
+        aiko,
+        "aiko",
+        "roots",
+        {
+            "profile:display_name": "Aiko",
+            "profile:residence": "Tokyo",
+            "profile:interests": "food, education",
+            "profile:skills": "photography",
+        },
+    )
     t.note(f"Aiko has the role “{role.name}”: {role.id in [r.id for r in aiko.member.roles]}")
 
     t.title("LINE: 花子 adds the official account and registers step by step (one wrong answer)")
@@ -220,9 +254,20 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
 
     t.title("Discord: Bob registers, then leaves with /leave (asked to confirm first)")
     bob = guild.add_member(env.create_user("bob"))
-    await _discord_register(demo, env, channel, bob, "bob", "work", {
-        "profile:display_name": "Bob", "profile:residence": "Osaka",
-        "profile:interests": "", "profile:skills": "accounting"})
+    await _discord_register(
+        demo,
+        env,
+        channel,
+        bob,
+        "bob",
+        "work",
+        {
+            "profile:display_name": "Bob",
+            "profile:residence": "Osaka",
+            "profile:interests": "",
+            "profile:skills": "accounting",
+        },
+    )
     t.say("Discord", "bob", "/leave")
     shown = await bob.slash(channel, "leave")
     t.say("Discord", "bot", _discord_reply(shown))
@@ -233,13 +278,19 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
 
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
-        rows = (await s.scalars(select(Ambassador).where(Ambassador.community_id == ref.id)
-                                .order_by(Ambassador.member_number))).all()
+        rows = (
+            await s.scalars(
+                select(Ambassador).where(Ambassador.community_id == ref.id).order_by(Ambassador.member_number)
+            )
+        ).all()
     for a in rows:
-        t.out(f"   No. {a.member_number:<3} {a.display_name or '(erased)':<10} {a.status:<7} "
-              f"interests={', '.join(a.interests) or '-'}")
-    t.note("member numbers are never reused: the next one will be "
-           f"No. {max(a.member_number for a in rows) + 1}")
+        t.out(
+            f"   No. {a.member_number:<3} {a.display_name or '(erased)':<10} {a.status:<7} "
+            f"interests={', '.join(a.interests) or '-'}"
+        )
+    t.note(
+        f"member numbers are never reused: the next one will be No. {max(a.member_number for a in rows) + 1}"
+    )
 
 
 def env_last_content(result: Any) -> str | None:
@@ -262,8 +313,10 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
         await upgrade(url)
         configure_logging("ERROR", "text", [DEMO_SECRET, DEMO_TOKEN])
         transcript = Transcript(out)
-        out("関係人口 ambassador hub: offline demo (simulated Discord + LINE, SQLite at "
-            f"{path if keep else 'a temporary file'})")
+        out(
+            "関係人口 ambassador hub: offline demo (simulated Discord + LINE, SQLite at "
+            f"{path if keep else 'a temporary file'})"
+        )
         async with LineStandIn() as api:
             settings = demo_settings(url, api.base_url)
             hub = await open_hub(settings)
@@ -286,7 +339,9 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
                     await runner.cleanup()
             finally:
                 await hub.close()
-        out(f"\nLINE Messaging API stand-in received {len(api.requests)} requests "
-            f"({len(api.replies())} replies, {len(api.pushes())} pushes). Demo finished.")
+        out(
+            f"\nLINE Messaging API stand-in received {len(api.requests)} requests "
+            f"({len(api.replies())} replies, {len(api.pushes())} pushes). Demo finished."
+        )
     logging.getLogger().handlers.clear()
     return 0

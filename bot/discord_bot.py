@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -51,7 +51,7 @@ class HubBot(commands.Bot):
         self.settings = settings
         self._hub = hub
         self._owns_hub = hub is None
-        self.tree.on_error = self.on_app_command_error
+        self.tree.error(self.on_app_command_error)
 
     @property
     def hub(self) -> Hub:
@@ -85,8 +85,9 @@ class HubBot(commands.Bot):
     def community_of(self, interaction: discord.Interaction[Any]) -> CommunityRef:
         ref = self.hub.communities.by_guild(interaction.guild_id)
         if ref is None:
-            raise DomainError("common.error.guild_only" if interaction.guild_id is None
-                              else "common.error.unknown_guild")
+            raise DomainError(
+                "common.error.guild_only" if interaction.guild_id is None else "common.error.unknown_guild"
+            )
         return ref
 
     def identity_of(self, interaction: discord.Interaction[Any]) -> Identity:
@@ -119,8 +120,11 @@ class HubBot(commands.Bot):
         elif isinstance(error, app_commands.CheckFailure):
             text = self.t(lang, "discord.error.not_allowed")
         else:
-            log.error("unexpected error in an interaction", exc_info=error,
-                      extra={"guild": interaction.guild_id, "command": _command_name(interaction)})
+            log.error(
+                "unexpected error in an interaction",
+                exc_info=error,
+                extra={"guild": interaction.guild_id, "command": _command_name(interaction)},
+            )
             text = self.t(lang, "common.error.unexpected")
         await send_private(interaction, content=text)
 
@@ -158,22 +162,25 @@ class HasBot(Protocol):
     bot: HubBot
 
 
-def guarded(
-    func: Callable[Concatenate[SelfT, discord.Interaction[Any], P], Awaitable[None]],
-) -> Callable[Concatenate[SelfT, discord.Interaction[Any], P], Awaitable[None]]:
+Handler = Callable[Concatenate[SelfT, discord.Interaction[Any], P], Coroutine[Any, Any, None]]
+
+
+def guarded(func: Handler[SelfT, P]) -> Handler[SelfT, P]:
     """A member's mistake (a ``DomainError``) is answered with its localised message right here.
 
     Only unexpected exceptions travel on to discord.py's error handlers (and get logged as bugs).
     """
 
-    @functools.wraps(func)
-    async def wrapper(self: SelfT, interaction: discord.Interaction[Any], *args: P.args, **kwargs: P.kwargs) -> None:
+    async def wrapper(
+        self: SelfT, interaction: discord.Interaction[Any], /, *args: P.args, **kwargs: P.kwargs
+    ) -> None:
         try:
             await func(self, interaction, *args, **kwargs)
         except DomainError as err:
             await self.bot.report_error(interaction, err)
 
-    return wrapper
+    # discord.py reads the command's parameters from the wrapped function's signature.
+    return cast("Handler[SelfT, P]", functools.update_wrapper(wrapper, func))
 
 
 def _command_name(interaction: discord.Interaction[Any]) -> str | None:

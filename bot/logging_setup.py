@@ -56,7 +56,9 @@ class TextFormatter(logging.Formatter):
         extras = " ".join(
             f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
         )
-        line = f"{record.levelname:<7} {record.name}: {record.getMessage()}" + (f" [{extras}]" if extras else "")
+        line = f"{record.levelname:<7} {record.name}: {record.getMessage()}" + (
+            f" [{extras}]" if extras else ""
+        )
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

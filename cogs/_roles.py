@@ -12,7 +12,9 @@ from bot.community.communities import CommunityRef
 log = logging.getLogger(__name__)
 
 
-async def set_ambassador_role(interaction: discord.Interaction[Any], ref: CommunityRef, *, give: bool) -> bool:
+async def set_ambassador_role(
+    interaction: discord.Interaction[Any], ref: CommunityRef, *, give: bool
+) -> bool:
     """Give or take the configured role. False if it could not be done (the registration itself stands)."""
     role_id = ref.settings.discord.ambassador_role_id if ref.settings.discord else None
     if role_id is None or interaction.guild is None:
@@ -28,7 +30,9 @@ async def set_ambassador_role(interaction: discord.Interaction[Any], ref: Commun
         else:
             await member.remove_roles(role, reason="ambassador left")
     except discord.HTTPException as exc:
-        log.warning("could not change the ambassador role",
-                    extra={"community": ref.key, "role_id": role_id, "status": exc.status, "give": give})
+        log.warning(
+            "could not change the ambassador role",
+            extra={"community": ref.key, "role_id": role_id, "status": exc.status, "give": give},
+        )
         return False
     return True

@@ -30,9 +30,22 @@ class OwnedView(discord.ui.View):
         return True
 
     async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
         await self.bot.report_error(interaction, error)
+
+    def select_item(self, custom_id: str) -> discord.ui.Select[Any]:
+        """The select menu with this custom id (typed; the decorator's attribute is not, for mypy)."""
+        for child in self.children:
+            if isinstance(child, discord.ui.Select) and child.custom_id == custom_id:
+                return child
+        raise KeyError(custom_id)
+
+    def button_item(self, custom_id: str) -> discord.ui.Button[Any]:
+        for child in self.children:
+            if isinstance(child, discord.ui.Button) and child.custom_id == custom_id:
+                return child
+        raise KeyError(custom_id)
 
 
 class HubModal(discord.ui.Modal):
@@ -40,5 +53,6 @@ class HubModal(discord.ui.Modal):
         super().__init__(title=title, timeout=PANEL_TIMEOUT)
         self.bot = bot
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+    # discord.py's own Modal.on_error drops BaseView's ``item`` argument; we match Modal, not BaseView.
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await self.bot.report_error(interaction, error)

@@ -20,7 +20,9 @@ class Linking(commands.Cog):
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="link", description="DiscordとLINEのアカウントを連携します / Link your LINE account")
+    @app_commands.command(
+        name="link", description="DiscordとLINEのアカウントを連携します / Link your LINE account"
+    )
     @app_commands.describe(code="LINEで受け取った連携コード（ある場合） / A code you got on LINE, if any")
     @app_commands.guild_only()
     @guarded
@@ -33,8 +35,13 @@ class Linking(commands.Cog):
             minutes = self.bot.hub.settings.registration.link_code_minutes
             embed = discord.Embed(
                 title=self.bot.t(lang, "discord.link.issued_title"),
-                description=self.bot.t(lang, "discord.link.issued_body", code=issued.code, minutes=minutes,
-                                       expires=discord.utils.format_dt(issued.expires_at, "t")),
+                description=self.bot.t(
+                    lang,
+                    "discord.link.issued_body",
+                    code=issued.code,
+                    minutes=minutes,
+                    expires=discord.utils.format_dt(issued.expires_at, "t"),
+                ),
             )
             await send_private(interaction, embed=embed)
             return

@@ -31,8 +31,16 @@ if TYPE_CHECKING:
 TAGS_TEXT_MAX = 400
 
 
-def _text(custom_id: str, label: str, *, default: str | None = None, required: bool = True, max_length: int,
-          paragraph: bool = False, placeholder: str | None = None) -> discord.ui.TextInput[Any]:
+def _text(
+    custom_id: str,
+    label: str,
+    *,
+    default: str | None = None,
+    required: bool = True,
+    max_length: int,
+    paragraph: bool = False,
+    placeholder: str | None = None,
+) -> discord.ui.TextInput[Any]:
     return discord.ui.TextInput(
         custom_id=custom_id,
         label=label,
@@ -52,18 +60,29 @@ class ConsentView(OwnedView):
         super().__init__(bot, owner_id, lang)
         self.ref = ref
         self.connection: str | None = None
-        self.pick.placeholder = bot.t(lang, "discord.register.connection_placeholder")
-        self.pick.options = [
+        self.select_item("register:connection").placeholder = bot.t(
+            lang, "discord.register.connection_placeholder"
+        )
+        self.select_item("register:connection").options = [
             discord.SelectOption(label=bot.t(lang, f"profile.connection.{c}"), value=c) for c in CONNECTIONS
         ]
-        self.agree.label = bot.t(lang, "discord.register.agree_button")
-        self.cancel.label = bot.t(lang, "discord.common.cancel_button")
-        self.add_item(discord.ui.Button(
-            label=bot.t(lang, "discord.register.notice_button"), url=ref.settings.privacy_notice_url, row=2
-        ))
+        self.button_item("register:agree").label = bot.t(lang, "discord.register.agree_button")
+        self.button_item("register:cancel").label = bot.t(lang, "discord.common.cancel_button")
+        self.add_item(
+            discord.ui.Button(
+                label=bot.t(lang, "discord.register.notice_button"),
+                url=ref.settings.privacy_notice_url,
+                row=2,
+            )
+        )
 
-    @discord.ui.select(custom_id="register:connection", min_values=1, max_values=1, row=0,
-                       options=[discord.SelectOption(label=c, value=c) for c in CONNECTIONS])
+    @discord.ui.select(
+        custom_id="register:connection",
+        min_values=1,
+        max_values=1,
+        row=0,
+        options=[discord.SelectOption(label=c, value=c) for c in CONNECTIONS],
+    )
     @guarded
     async def pick(self, interaction: discord.Interaction[Any], select: discord.ui.Select[Any]) -> None:
         self.connection = select.values[0]
@@ -93,27 +112,47 @@ class RegisterModal(HubModal):
     def __init__(self, bot: HubBot, lang: str, ref: CommunityRef, connection: str) -> None:
         super().__init__(bot, bot.t(lang, "discord.register.modal_title"))
         self.lang, self.ref, self.connection = lang, ref, connection
-        self.display_name = _text("profile:display_name", bot.t(lang, "profile.field.display_name"), max_length=DISPLAY_NAME_MAX)
-        self.residence = _text("profile:residence", bot.t(lang, "profile.field.residence"), max_length=RESIDENCE_TEXT_MAX,
-                               placeholder=bot.t(lang, "discord.register.residence_placeholder"))
-        self.interests = _text("profile:interests", bot.t(lang, "profile.field.interests").capitalize(), required=False,
-                               max_length=TAGS_TEXT_MAX, paragraph=True,
-                               placeholder=bot.t(lang, "discord.register.interests_placeholder"))
-        self.skills = _text("profile:skills", bot.t(lang, "profile.field.skills").capitalize(), required=False,
-                            max_length=TAGS_TEXT_MAX, paragraph=True,
-                            placeholder=bot.t(lang, "discord.register.skills_placeholder"))
+        self.display_name = _text(
+            "profile:display_name", bot.t(lang, "profile.field.display_name"), max_length=DISPLAY_NAME_MAX
+        )
+        self.residence = _text(
+            "profile:residence",
+            bot.t(lang, "profile.field.residence"),
+            max_length=RESIDENCE_TEXT_MAX,
+            placeholder=bot.t(lang, "discord.register.residence_placeholder"),
+        )
+        self.interests = _text(
+            "profile:interests",
+            bot.t(lang, "profile.field.interests").capitalize(),
+            required=False,
+            max_length=TAGS_TEXT_MAX,
+            paragraph=True,
+            placeholder=bot.t(lang, "discord.register.interests_placeholder"),
+        )
+        self.skills = _text(
+            "profile:skills",
+            bot.t(lang, "profile.field.skills").capitalize(),
+            required=False,
+            max_length=TAGS_TEXT_MAX,
+            paragraph=True,
+            placeholder=bot.t(lang, "discord.register.skills_placeholder"),
+        )
         for item in (self.display_name, self.residence, self.interests, self.skills):
             self.add_item(item)
 
     @guarded
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         profile = validate_profile(
-            self.display_name.value, self.residence.value, self.connection,
-            self.interests.value, self.skills.value,
+            self.display_name.value,
+            self.residence.value,
+            self.connection,
+            self.interests.value,
+            self.skills.value,
         )
         who = Identity(self.ref.id, "discord", str(interaction.user.id))
         view = await self.bot.hub.ambassadors.register(
-            who, profile,
+            who,
+            profile,
             notice_version=self.ref.settings.privacy_notice_version,
             language=self.lang,
             timezone=self.ref.settings.timezone,
@@ -126,19 +165,27 @@ class RegisterModal(HubModal):
 
 # --- /profile --------------------------------------------------------------------------------------
 class ProfileView(OwnedView):
-    def __init__(self, bot: HubBot, owner_id: int, lang: str, ref: CommunityRef, view: AmbassadorView) -> None:
+    def __init__(
+        self, bot: HubBot, owner_id: int, lang: str, ref: CommunityRef, view: AmbassadorView
+    ) -> None:
         super().__init__(bot, owner_id, lang)
         self.ref = ref
-        self.edit.label = bot.t(lang, "discord.profile.edit_button")
-        self.connection.placeholder = bot.t(lang, "discord.profile.connection_placeholder")
-        self.connection.options = [
-            discord.SelectOption(label=bot.t(lang, f"profile.connection.{c}"), value=c,
-                                 default=c == view.connection) for c in CONNECTIONS
+        self.button_item("profile:edit").label = bot.t(lang, "discord.profile.edit_button")
+        self.select_item("profile:connection").placeholder = bot.t(
+            lang, "discord.profile.connection_placeholder"
+        )
+        self.select_item("profile:connection").options = [
+            discord.SelectOption(
+                label=bot.t(lang, f"profile.connection.{c}"), value=c, default=c == view.connection
+            )
+            for c in CONNECTIONS
         ]
-        self.language.placeholder = bot.t(lang, "discord.profile.language_placeholder")
-        self.language.options = [
-            discord.SelectOption(label=bot.t(lang, f"profile.language.{code}"), value=code,
-                                 default=code == view.language) for code in LANGUAGES
+        self.select_item("profile:language").placeholder = bot.t(lang, "discord.profile.language_placeholder")
+        self.select_item("profile:language").options = [
+            discord.SelectOption(
+                label=bot.t(lang, f"profile.language.{code}"), value=code, default=code == view.language
+            )
+            for code in LANGUAGES
         ]
 
     def who(self, interaction: discord.Interaction[Any]) -> Identity:
@@ -163,14 +210,20 @@ class ProfileView(OwnedView):
         current = await self.bot.hub.ambassadors.get(self.who(interaction))
         await interaction.response.send_modal(EditModal(self, current))
 
-    @discord.ui.select(custom_id="profile:connection", row=0,
-                       options=[discord.SelectOption(label=c, value=c) for c in CONNECTIONS])
+    @discord.ui.select(
+        custom_id="profile:connection",
+        row=0,
+        options=[discord.SelectOption(label=c, value=c) for c in CONNECTIONS],
+    )
     @guarded
     async def connection(self, interaction: discord.Interaction[Any], select: discord.ui.Select[Any]) -> None:
         await self.show(interaction, ProfileChanges(connection=select.values[0]))
 
-    @discord.ui.select(custom_id="profile:language", row=1,
-                       options=[discord.SelectOption(label=c, value=c) for c in LANGUAGES])
+    @discord.ui.select(
+        custom_id="profile:language",
+        row=1,
+        options=[discord.SelectOption(label=c, value=c) for c in LANGUAGES],
+    )
     @guarded
     async def language(self, interaction: discord.Interaction[Any], select: discord.ui.Select[Any]) -> None:
         await self.show(interaction, ProfileChanges(language=select.values[0]))
@@ -181,28 +234,53 @@ class EditModal(HubModal):
         bot, lang = panel.bot, panel.lang
         super().__init__(bot, bot.t(lang, "discord.profile.modal_title"))
         self.panel = panel
-        self.display_name = _text("profile:display_name", bot.t(lang, "profile.field.display_name"), max_length=DISPLAY_NAME_MAX,
-                                  default=current.display_name)
-        self.residence = _text("profile:residence", bot.t(lang, "profile.field.residence"), max_length=RESIDENCE_TEXT_MAX,
-                               default=residence_label(current.residence_kind, current.residence_code, lang))
+        self.display_name = _text(
+            "profile:display_name",
+            bot.t(lang, "profile.field.display_name"),
+            max_length=DISPLAY_NAME_MAX,
+            default=current.display_name,
+        )
+        self.residence = _text(
+            "profile:residence",
+            bot.t(lang, "profile.field.residence"),
+            max_length=RESIDENCE_TEXT_MAX,
+            default=residence_label(current.residence_kind, current.residence_code, lang),
+        )
         sep = bot.t(lang, "profile.list_separator")
-        self.interests = _text("profile:interests", bot.t(lang, "profile.field.interests").capitalize(), required=False,
-                               max_length=TAGS_TEXT_MAX, paragraph=True, default=sep.join(current.interests))
-        self.skills = _text("profile:skills", bot.t(lang, "profile.field.skills").capitalize(), required=False,
-                            max_length=TAGS_TEXT_MAX, paragraph=True, default=sep.join(current.skills))
-        self.timezone = _text("profile:timezone", bot.t(lang, "profile.field.timezone"), max_length=64, default=current.timezone)
+        self.interests = _text(
+            "profile:interests",
+            bot.t(lang, "profile.field.interests").capitalize(),
+            required=False,
+            max_length=TAGS_TEXT_MAX,
+            paragraph=True,
+            default=sep.join(current.interests),
+        )
+        self.skills = _text(
+            "profile:skills",
+            bot.t(lang, "profile.field.skills").capitalize(),
+            required=False,
+            max_length=TAGS_TEXT_MAX,
+            paragraph=True,
+            default=sep.join(current.skills),
+        )
+        self.timezone = _text(
+            "profile:timezone", bot.t(lang, "profile.field.timezone"), max_length=64, default=current.timezone
+        )
         for item in (self.display_name, self.residence, self.interests, self.skills, self.timezone):
             self.add_item(item)
 
     @guarded
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self.panel.show(interaction, ProfileChanges(
-            display_name=self.display_name.value,
-            residence=self.residence.value,
-            interests=self.interests.value,
-            skills=self.skills.value,
-            timezone=self.timezone.value,
-        ))
+        await self.panel.show(
+            interaction,
+            ProfileChanges(
+                display_name=self.display_name.value,
+                residence=self.residence.value,
+                interests=self.interests.value,
+                skills=self.skills.value,
+                timezone=self.timezone.value,
+            ),
+        )
 
 
 # --- /leave ----------------------------------------------------------------------------------------
@@ -210,8 +288,8 @@ class LeaveView(OwnedView):
     def __init__(self, bot: HubBot, owner_id: int, lang: str, ref: CommunityRef) -> None:
         super().__init__(bot, owner_id, lang)
         self.ref = ref
-        self.confirm.label = bot.t(lang, "discord.leave.confirm_button")
-        self.cancel.label = bot.t(lang, "discord.common.cancel_button")
+        self.button_item("leave:confirm").label = bot.t(lang, "discord.leave.confirm_button")
+        self.button_item("leave:cancel").label = bot.t(lang, "discord.common.cancel_button")
 
     @discord.ui.button(custom_id="leave:confirm", style=discord.ButtonStyle.danger)
     @guarded
@@ -221,7 +299,9 @@ class LeaveView(OwnedView):
         self.stop()
         await set_ambassador_role(interaction, self.ref, give=False)
         await interaction.response.edit_message(
-            content=self.bot.t(self.lang, "discord.leave.done", number=left.member_number), embed=None, view=None
+            content=self.bot.t(self.lang, "discord.leave.done", number=left.member_number),
+            embed=None,
+            view=None,
         )
 
     @discord.ui.button(custom_id="leave:cancel", style=discord.ButtonStyle.secondary)
@@ -237,7 +317,9 @@ class Registration(commands.Cog):
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="register", description="アンバサダーとして登録します / Register as an ambassador")
+    @app_commands.command(
+        name="register", description="アンバサダーとして登録します / Register as an ambassador"
+    )
     @app_commands.guild_only()
     @guarded
     async def register(self, interaction: discord.Interaction[Any]) -> None:
@@ -248,23 +330,35 @@ class Registration(commands.Cog):
         lang = await self.bot.language_of(interaction)
         embed = discord.Embed(
             title=self.bot.t(lang, "discord.register.consent_title", community=ref.name),
-            description=self.bot.t(lang, "discord.register.consent_body",
-                                   version=ref.settings.privacy_notice_version,
-                                   url=ref.settings.privacy_notice_url),
+            description=self.bot.t(
+                lang,
+                "discord.register.consent_body",
+                version=ref.settings.privacy_notice_version,
+                url=ref.settings.privacy_notice_url,
+            ),
         )
-        await send_private(interaction, embed=embed, view=ConsentView(self.bot, interaction.user.id, lang, ref))
+        await send_private(
+            interaction, embed=embed, view=ConsentView(self.bot, interaction.user.id, lang, ref)
+        )
 
-    @app_commands.command(name="profile", description="プロフィールを表示・編集します / Show and edit your profile")
+    @app_commands.command(
+        name="profile", description="プロフィールを表示・編集します / Show and edit your profile"
+    )
     @app_commands.guild_only()
     @guarded
     async def profile(self, interaction: discord.Interaction[Any]) -> None:
         ref = self.bot.community_of(interaction)
         view = await self.bot.hub.ambassadors.get(Identity(ref.id, "discord", str(interaction.user.id)))
         embed = profile_embed(self.bot.hub.tr, view.language, view, ref.name)
-        await send_private(interaction, embed=embed,
-                           view=ProfileView(self.bot, interaction.user.id, view.language, ref, view))
+        await send_private(
+            interaction,
+            embed=embed,
+            view=ProfileView(self.bot, interaction.user.id, view.language, ref, view),
+        )
 
-    @app_commands.command(name="leave", description="アンバサダーを退会します / Leave the ambassador programme")
+    @app_commands.command(
+        name="leave", description="アンバサダーを退会します / Leave the ambassador programme"
+    )
     @app_commands.guild_only()
     @guarded
     async def leave(self, interaction: discord.Interaction[Any]) -> None:

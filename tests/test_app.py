@@ -39,8 +39,10 @@ async def test_start_hub_serves_line_and_schedules_housekeeping(db_url: str) -> 
         assert running.discord is None and running.line_port
         assert running.scheduler.job_names() == ["housekeeping"]
         await running.scheduler.run_now("housekeeping")
-        async with aiohttp.ClientSession() as http, \
-                http.get(f"http://127.0.0.1:{running.line_port}/healthz") as resp:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{running.line_port}/healthz") as resp,
+        ):
             assert resp.status == 200 and (await resp.json()) == {"ok": True}
     finally:
         await running.stop()
@@ -67,7 +69,9 @@ def test_logging_is_structured_and_masks_secrets() -> None:
     stream = io.StringIO()
     configure_logging("INFO", "json", ["super-secret-token"], stream=stream)
     try:
-        logging.getLogger("bot.test").info("token is %s", "super-secret-token", extra={"auth": "super-secret-token"})
+        logging.getLogger("bot.test").info(
+            "token is %s", "super-secret-token", extra={"auth": "super-secret-token"}
+        )
         logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
     finally:
         logging.getLogger().handlers.clear()
@@ -78,17 +82,25 @@ def test_logging_is_structured_and_masks_secrets() -> None:
 
 
 def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
 
 
 def test_check_with_the_example_config_and_no_secrets_is_one_clear_line(tmp_path: Path) -> None:
-    result = _cli("check", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path,
-                  env={"HUB_DISCORD_TOKEN": ""})
+    result = _cli(
+        "check", "--config", str(ROOT / "config.example.toml"), cwd=tmp_path, env={"HUB_DISCORD_TOKEN": ""}
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "config error: discord.token is empty: set HUB_DISCORD_TOKEN (or discord.token), "
-        "or set discord.enabled = false"]
+        "or set discord.enabled = false"
+    ]
 
 
 def _free_port() -> int:
@@ -100,9 +112,10 @@ def _free_port() -> int:
 def test_run_as_a_process_refuses_old_schema_then_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
     config = tmp_path / "config.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [database]
-url = "sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+url = "sqlite+aiosqlite:///{tmp_path / "hub.sqlite3"}"
 [discord]
 enabled = false
 [line]
@@ -115,18 +128,27 @@ privacy_notice_version = "1"
 privacy_notice_url = "https://example.jp/p"
 [communities.line]
 channel_secret = "file-secret-value"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     env = {"HUB_LINE_AMA_CHANNEL_ACCESS_TOKEN": "env-token-value", "NO_PROXY": "127.0.0.1"}
     refused = _cli("run", "--config", str(config), cwd=tmp_path, env=env)
     assert refused.returncode == 1
     assert "run `python -m bot db upgrade` first" in refused.stderr
     assert _cli("db", "upgrade", "--config", str(config), cwd=tmp_path).returncode == 0
-    assert "ok: config (1 communities: ama; faces: line)" in _cli(
-        "check", "--config", str(config), cwd=tmp_path, env=env).stdout
+    assert (
+        "ok: config (1 communities: ama; faces: line)"
+        in _cli("check", "--config", str(config), cwd=tmp_path, env=env).stdout
+    )
 
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

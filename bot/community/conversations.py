@@ -92,7 +92,8 @@ class ConversationService:
     # --- reading and writing the state row -------------------------------------------------------
     async def _load(self, who: Identity) -> Conversation | None:
         async with self.db.transaction() as s:
-            return await s.scalar(_row_query(who))
+            row: Conversation | None = await s.scalar(_row_query(who))
+            return row
 
     async def _save(self, who: Identity, flow: str, step: str, data: dict[str, Any]) -> None:
         async with self.db.transaction() as s:
@@ -154,7 +155,11 @@ class ConversationService:
         params: dict[str, Any] = {}
         if step == "consent":
             cs = self.directory.by_id(who.community_id).settings
-            params = {"community": cs.name, "url": cs.privacy_notice_url, "version": cs.privacy_notice_version}
+            params = {
+                "community": cs.name,
+                "url": cs.privacy_notice_url,
+                "version": cs.privacy_notice_version,
+            }
         position = REGISTER_STEPS.index(step) + 1 if flow == "register" else 0
         return Prompt(
             flow=flow,

@@ -15,26 +15,77 @@ import pycountry
 
 # (JIS code, Japanese name, romaji). Codes follow ISO 3166-2:JP ("JP-32" is Shimane).
 PREFECTURES: tuple[tuple[int, str, str], ...] = (
-    (1, "北海道", "Hokkaido"), (2, "青森県", "Aomori"), (3, "岩手県", "Iwate"), (4, "宮城県", "Miyagi"),
-    (5, "秋田県", "Akita"), (6, "山形県", "Yamagata"), (7, "福島県", "Fukushima"), (8, "茨城県", "Ibaraki"),
-    (9, "栃木県", "Tochigi"), (10, "群馬県", "Gunma"), (11, "埼玉県", "Saitama"), (12, "千葉県", "Chiba"),
-    (13, "東京都", "Tokyo"), (14, "神奈川県", "Kanagawa"), (15, "新潟県", "Niigata"), (16, "富山県", "Toyama"),
-    (17, "石川県", "Ishikawa"), (18, "福井県", "Fukui"), (19, "山梨県", "Yamanashi"), (20, "長野県", "Nagano"),
-    (21, "岐阜県", "Gifu"), (22, "静岡県", "Shizuoka"), (23, "愛知県", "Aichi"), (24, "三重県", "Mie"),
-    (25, "滋賀県", "Shiga"), (26, "京都府", "Kyoto"), (27, "大阪府", "Osaka"), (28, "兵庫県", "Hyogo"),
-    (29, "奈良県", "Nara"), (30, "和歌山県", "Wakayama"), (31, "鳥取県", "Tottori"), (32, "島根県", "Shimane"),
-    (33, "岡山県", "Okayama"), (34, "広島県", "Hiroshima"), (35, "山口県", "Yamaguchi"),
-    (36, "徳島県", "Tokushima"), (37, "香川県", "Kagawa"), (38, "愛媛県", "Ehime"), (39, "高知県", "Kochi"),
-    (40, "福岡県", "Fukuoka"), (41, "佐賀県", "Saga"), (42, "長崎県", "Nagasaki"), (43, "熊本県", "Kumamoto"),
-    (44, "大分県", "Oita"), (45, "宮崎県", "Miyazaki"), (46, "鹿児島県", "Kagoshima"), (47, "沖縄県", "Okinawa"),
+    (1, "北海道", "Hokkaido"),
+    (2, "青森県", "Aomori"),
+    (3, "岩手県", "Iwate"),
+    (4, "宮城県", "Miyagi"),
+    (5, "秋田県", "Akita"),
+    (6, "山形県", "Yamagata"),
+    (7, "福島県", "Fukushima"),
+    (8, "茨城県", "Ibaraki"),
+    (9, "栃木県", "Tochigi"),
+    (10, "群馬県", "Gunma"),
+    (11, "埼玉県", "Saitama"),
+    (12, "千葉県", "Chiba"),
+    (13, "東京都", "Tokyo"),
+    (14, "神奈川県", "Kanagawa"),
+    (15, "新潟県", "Niigata"),
+    (16, "富山県", "Toyama"),
+    (17, "石川県", "Ishikawa"),
+    (18, "福井県", "Fukui"),
+    (19, "山梨県", "Yamanashi"),
+    (20, "長野県", "Nagano"),
+    (21, "岐阜県", "Gifu"),
+    (22, "静岡県", "Shizuoka"),
+    (23, "愛知県", "Aichi"),
+    (24, "三重県", "Mie"),
+    (25, "滋賀県", "Shiga"),
+    (26, "京都府", "Kyoto"),
+    (27, "大阪府", "Osaka"),
+    (28, "兵庫県", "Hyogo"),
+    (29, "奈良県", "Nara"),
+    (30, "和歌山県", "Wakayama"),
+    (31, "鳥取県", "Tottori"),
+    (32, "島根県", "Shimane"),
+    (33, "岡山県", "Okayama"),
+    (34, "広島県", "Hiroshima"),
+    (35, "山口県", "Yamaguchi"),
+    (36, "徳島県", "Tokushima"),
+    (37, "香川県", "Kagawa"),
+    (38, "愛媛県", "Ehime"),
+    (39, "高知県", "Kochi"),
+    (40, "福岡県", "Fukuoka"),
+    (41, "佐賀県", "Saga"),
+    (42, "長崎県", "Nagasaki"),
+    (43, "熊本県", "Kumamoto"),
+    (44, "大分県", "Oita"),
+    (45, "宮崎県", "Miyazaki"),
+    (46, "鹿児島県", "Kagoshima"),
+    (47, "沖縄県", "Okinawa"),
 )
 
 # Names people use that differ from the ISO/gettext ones, and display names we prefer.
 _COUNTRY_ALIASES = {
-    "アメリカ": "US", "アメリカ合衆国": "US", "米国": "US", "usa": "US", "america": "US",
-    "イギリス": "GB", "英国": "GB", "uk": "GB", "england": "GB",
-    "韓国": "KR", "south korea": "KR", "korea": "KR", "台湾": "TW", "taiwan": "TW",
-    "中国": "CN", "china": "CN", "ロシア": "RU", "russia": "RU", "ベトナム": "VN", "vietnam": "VN",
+    "アメリカ": "US",
+    "アメリカ合衆国": "US",
+    "米国": "US",
+    "usa": "US",
+    "america": "US",
+    "イギリス": "GB",
+    "英国": "GB",
+    "uk": "GB",
+    "england": "GB",
+    "韓国": "KR",
+    "south korea": "KR",
+    "korea": "KR",
+    "台湾": "TW",
+    "taiwan": "TW",
+    "中国": "CN",
+    "china": "CN",
+    "ロシア": "RU",
+    "russia": "RU",
+    "ベトナム": "VN",
+    "vietnam": "VN",
 }
 _COUNTRY_JA_DISPLAY = {"US": "アメリカ合衆国", "GB": "イギリス", "KR": "韓国", "TW": "台湾", "CN": "中国"}
 _COUNTRY_EN_DISPLAY = {"KR": "South Korea", "TW": "Taiwan", "US": "United States", "GB": "United Kingdom"}
@@ -146,5 +197,7 @@ def residence_label(kind: str | None, code: str | None, language: str) -> str:
     if country is None:
         return code
     if language == "ja":
-        return _COUNTRY_JA_DISPLAY.get(code) or re.sub(r"\s*\(.*?\)", "", _ja_countries().gettext(country.name))
+        return _COUNTRY_JA_DISPLAY.get(code) or re.sub(
+            r"\s*\(.*?\)", "", _ja_countries().gettext(country.name)
+        )
     return _COUNTRY_EN_DISPLAY.get(code) or getattr(country, "common_name", None) or country.name

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Sequence
 from urllib.parse import parse_qs
 
 from linebot.v3.messaging import Message
@@ -63,14 +62,21 @@ class LineConversation:
             elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
                 messages = await self.on_text(who, lang, event.message.text)
             elif isinstance(event, MessageEvent):
-                messages = [render.text(self.tr.t(lang, "line.error.text_only"),
-                                        render.menu_items(self.tr, lang, await self.registered(who)))]
+                messages = [
+                    render.text(
+                        self.tr.t(lang, "line.error.text_only"),
+                        render.menu_items(self.tr, lang, await self.registered(who)),
+                    )
+                ]
             else:
                 return
         except DomainError as err:
             lang = await self.language(who)
-            messages = [render.text(self.tr.error(lang, err),
-                                    render.menu_items(self.tr, lang, await self.registered(who)))]
+            messages = [
+                render.text(
+                    self.tr.error(lang, err), render.menu_items(self.tr, lang, await self.registered(who))
+                )
+            ]
         if reply_token and messages:
             await self.client.reply(reply_token, messages)
 
@@ -93,13 +99,23 @@ class LineConversation:
         view = await self.hub.ambassadors.find(who)
         if view is not None:
             await self.hub.ambassadors.set_identity_active(who, True)
-            return [render.text(self.tr.t(lang, "line.follow.welcome_back", name=view.display_name or "",
-                                          community=self.ref.name),
-                                render.menu_items(self.tr, lang, True))]
+            return [
+                render.text(
+                    self.tr.t(
+                        lang,
+                        "line.follow.welcome_back",
+                        name=view.display_name or "",
+                        community=self.ref.name,
+                    ),
+                    render.menu_items(self.tr, lang, True),
+                )
+            ]
         await self.hub.ambassadors.set_identity_active(who, True)
         prompt = await self.hub.conversations.start_registration(who, lang)
-        return [render.text(self.tr.t(lang, "line.follow.greeting", community=self.ref.name)),
-                render.prompt_message(self.tr, lang, prompt)]
+        return [
+            render.text(self.tr.t(lang, "line.follow.greeting", community=self.ref.name)),
+            render.prompt_message(self.tr, lang, prompt),
+        ]
 
     async def on_text(self, who: Identity, lang: str, raw: str) -> list[Message]:
         prompt = await self.hub.conversations.current_prompt(who)
@@ -121,8 +137,12 @@ class LineConversation:
     async def redeem(self, who: Identity, raw: str) -> list[Message]:
         view = await self.hub.links.redeem(who, raw)
         await self.hub.conversations.end(who)
-        return [render.text(self.tr.t(view.language, "line.link.linked", number=view.member_number),
-                            render.menu_items(self.tr, view.language, True))]
+        return [
+            render.text(
+                self.tr.t(view.language, "line.link.linked", number=view.member_number),
+                render.menu_items(self.tr, view.language, True),
+            )
+        ]
 
     async def on_postback(self, who: Identity, lang: str, data: str) -> list[Message]:
         params = {k: v[0] for k, v in parse_qs(data, max_num_fields=5).items()}
@@ -142,10 +162,16 @@ class LineConversation:
             return [render.prompt_message(self.tr, lang, prompt)]
         if action == "leave_confirm":
             left = await self.hub.ambassadors.leave(who)
-            return [render.text(self.tr.t(lang, "line.leave.done", number=left.member_number),
-                                render.menu_items(self.tr, lang, False))]
+            return [
+                render.text(
+                    self.tr.t(lang, "line.leave.done", number=left.member_number),
+                    render.menu_items(self.tr, lang, False),
+                )
+            ]
         if action == "leave_cancel":
-            return [render.text(self.tr.t(lang, "line.leave.cancelled"), render.menu_items(self.tr, lang, True))]
+            return [
+                render.text(self.tr.t(lang, "line.leave.cancelled"), render.menu_items(self.tr, lang, True))
+            ]
         if action in COMMANDS:
             return await self.run_command(who, lang, action)
         log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
@@ -171,36 +197,63 @@ class LineConversation:
             return [render.profile_message(self.tr, view.language, view, self.ref.name)]
         if command == "leave":
             view = await self.hub.ambassadors.get(who)
-            return [render.text(
-                self.tr.t(lang, "line.leave.confirm", community=self.ref.name, number=view.member_number),
-                [render.postback_item(self.tr.t(lang, "line.leave.confirm_button"),
-                                      render.postback_data("leave_confirm")),
-                 render.postback_item(self.tr.t(lang, "line.leave.cancel_button"),
-                                      render.postback_data("leave_cancel"))],
-            )]
+            return [
+                render.text(
+                    self.tr.t(lang, "line.leave.confirm", community=self.ref.name, number=view.member_number),
+                    [
+                        render.postback_item(
+                            self.tr.t(lang, "line.leave.confirm_button"),
+                            render.postback_data("leave_confirm"),
+                        ),
+                        render.postback_item(
+                            self.tr.t(lang, "line.leave.cancel_button"), render.postback_data("leave_cancel")
+                        ),
+                    ],
+                )
+            ]
         if command == "link":
             issued = await self.hub.links.issue(who)
             minutes = self.hub.settings.registration.link_code_minutes
-            return [render.text(self.tr.t(lang, "line.link.issued", minutes=minutes)),
-                    render.text(issued.code)]
+            return [
+                render.text(self.tr.t(lang, "line.link.issued", minutes=minutes)),
+                render.text(issued.code),
+            ]
         registered = await self.registered(who)
-        return [render.text(self.tr.t(lang, "line.help.registered" if registered else "line.help.guest",
-                                      community=self.ref.name),
-                            render.menu_items(self.tr, lang, registered))]
+        return [
+            render.text(
+                self.tr.t(
+                    lang, "line.help.registered" if registered else "line.help.guest", community=self.ref.name
+                ),
+                render.menu_items(self.tr, lang, registered),
+            )
+        ]
 
-    async def after_turn(self, who: Identity, turn: Turn) -> Sequence[Message]:
+    async def after_turn(self, who: Identity, turn: Turn) -> list[Message]:
         lang = await self.language(who)
         if turn.outcome == "ask" and turn.prompt is not None:
             error = self.tr.error(lang, turn.error) if turn.error else None
             return [render.prompt_message(self.tr, lang, turn.prompt, error)]
         if turn.outcome == "registered" and turn.ambassador is not None:
             view = turn.ambassador
-            return [render.text(self.tr.t(view.language, "line.register.done", name=view.display_name or "",
-                                          number=view.member_number, community=self.ref.name)),
-                    render.profile_message(self.tr, view.language, view, self.ref.name)]
+            return [
+                render.text(
+                    self.tr.t(
+                        view.language,
+                        "line.register.done",
+                        name=view.display_name or "",
+                        number=view.member_number,
+                        community=self.ref.name,
+                    )
+                ),
+                render.profile_message(self.tr, view.language, view, self.ref.name),
+            ]
         if turn.outcome == "edited" and turn.ambassador is not None:
             view = turn.ambassador
-            return [render.text(self.tr.t(view.language, "line.profile.saved")),
-                    render.profile_message(self.tr, view.language, view, self.ref.name)]
+            return [
+                render.text(self.tr.t(view.language, "line.profile.saved")),
+                render.profile_message(self.tr, view.language, view, self.ref.name),
+            ]
         key = "wizard.declined" if turn.outcome == "declined" else "wizard.cancelled"
-        return [render.text(self.tr.t(lang, key), render.menu_items(self.tr, lang, await self.registered(who)))]
+        return [
+            render.text(self.tr.t(lang, key), render.menu_items(self.tr, lang, await self.registered(who)))
+        ]

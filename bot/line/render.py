@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from linebot.v3.messaging import (
     FlexContainer,
     FlexMessage,
-    Message,
     MessageAction,
     PostbackAction,
     QuickReply,
@@ -75,8 +74,10 @@ def prompt_message(tr: Translator, lang: str, prompt: Prompt, error: str | None 
 
 def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyItem]:
     if not registered:
-        return [postback_item(tr.t(lang, "line.menu.register"), postback_data("register")),
-                postback_item(tr.t(lang, "line.menu.help"), postback_data("help"))]
+        return [
+            postback_item(tr.t(lang, "line.menu.register"), postback_data("register")),
+            postback_item(tr.t(lang, "line.menu.help"), postback_data("help")),
+        ]
     return [
         postback_item(tr.t(lang, "line.menu.profile"), postback_data("profile")),
         postback_item(tr.t(lang, "line.menu.link"), postback_data("link")),
@@ -99,22 +100,40 @@ def profile_message(tr: Translator, lang: str, view: AmbassadorView, community_n
     ]
     body: list[dict[str, Any]] = [
         {"type": "text", "text": community_name, "size": "xs", "color": "#1F7A8C", "wrap": True},
-        {"type": "text", "text": tr.t(lang, "line.profile.title", name=view.display_name or none),
-         "weight": "bold", "size": "lg", "wrap": True},
+        {
+            "type": "text",
+            "text": tr.t(lang, "line.profile.title", name=view.display_name or none),
+            "weight": "bold",
+            "size": "lg",
+            "wrap": True,
+        },
         {"type": "separator", "margin": "md"},
     ]
     for key, value in rows:
-        body.append({
-            "type": "box", "layout": "baseline", "margin": "md", "spacing": "sm",
-            "contents": [
-                {"type": "text", "text": tr.t(lang, f"profile.field.{key}").capitalize(), "size": "sm",
-                 "color": "#888888", "flex": 2, "wrap": True},
-                {"type": "text", "text": value, "size": "sm", "flex": 4, "wrap": True},
-            ],
-        })
+        body.append(
+            {
+                "type": "box",
+                "layout": "baseline",
+                "margin": "md",
+                "spacing": "sm",
+                "contents": [
+                    {
+                        "type": "text",
+                        "text": tr.t(lang, f"profile.field.{key}").capitalize(),
+                        "size": "sm",
+                        "color": "#888888",
+                        "flex": 2,
+                        "wrap": True,
+                    },
+                    {"type": "text", "text": value, "size": "sm", "flex": 4, "wrap": True},
+                ],
+            }
+        )
     footer = [
         {
-            "type": "button", "style": "link", "height": "sm",
+            "type": "button",
+            "style": "link",
+            "height": "sm",
             "action": {
                 "type": "postback",
                 "label": _label(tr.t(lang, f"line.profile.edit.{field}")),

@@ -85,8 +85,13 @@ class LineStandIn:
         body = entry.body or {}
         if not body.get("replyToken") or not 1 <= len(body.get("messages", [])) <= 5:
             return web.json_response({"message": "The request body has 1 error(s)"}, status=400)
-        return web.json_response({"sentMessages": [{"id": str(uuid.uuid4().int)[:18], "quoteToken": "q"}
-                                                   for _ in body["messages"]]})
+        return web.json_response(
+            {
+                "sentMessages": [
+                    {"id": str(uuid.uuid4().int)[:18], "quoteToken": "q"} for _ in body["messages"]
+                ]
+            }
+        )
 
     async def _push(self, request: web.Request) -> web.Response:
         entry = await self._record(request)
@@ -136,25 +141,45 @@ def _base(kind: str, user_id: str, event_id: str | None, redelivery: bool) -> di
 
 
 def follow_event(user_id: str, event_id: str | None = None, redelivery: bool = False) -> dict[str, Any]:
-    return {**_base("follow", user_id, event_id, redelivery), "replyToken": f"rt-{uuid.uuid4().hex}",
-            "follow": {"isUnblocked": False}}
+    return {
+        **_base("follow", user_id, event_id, redelivery),
+        "replyToken": f"rt-{uuid.uuid4().hex}",
+        "follow": {"isUnblocked": False},
+    }
 
 
 def unfollow_event(user_id: str, event_id: str | None = None) -> dict[str, Any]:
     return _base("unfollow", user_id, event_id, False)
 
 
-def text_event(user_id: str, text: str, event_id: str | None = None, redelivery: bool = False) -> dict[str, Any]:
-    return {**_base("message", user_id, event_id, redelivery), "replyToken": f"rt-{uuid.uuid4().hex}",
-            "message": {"type": "text", "id": str(next(_ids)), "quoteToken": "q", "text": text}}
+def text_event(
+    user_id: str, text: str, event_id: str | None = None, redelivery: bool = False
+) -> dict[str, Any]:
+    return {
+        **_base("message", user_id, event_id, redelivery),
+        "replyToken": f"rt-{uuid.uuid4().hex}",
+        "message": {"type": "text", "id": str(next(_ids)), "quoteToken": "q", "text": text},
+    }
 
 
 def sticker_event(user_id: str) -> dict[str, Any]:
-    return {**_base("message", user_id, None, False), "replyToken": f"rt-{uuid.uuid4().hex}",
-            "message": {"type": "sticker", "id": str(next(_ids)), "quoteToken": "q", "packageId": "1",
-                        "stickerId": "1", "stickerResourceType": "STATIC"}}
+    return {
+        **_base("message", user_id, None, False),
+        "replyToken": f"rt-{uuid.uuid4().hex}",
+        "message": {
+            "type": "sticker",
+            "id": str(next(_ids)),
+            "quoteToken": "q",
+            "packageId": "1",
+            "stickerId": "1",
+            "stickerResourceType": "STATIC",
+        },
+    }
 
 
 def postback_event(user_id: str, data: str, event_id: str | None = None) -> dict[str, Any]:
-    return {**_base("postback", user_id, event_id, False), "replyToken": f"rt-{uuid.uuid4().hex}",
-            "postback": {"data": data}}
+    return {
+        **_base("postback", user_id, event_id, False),
+        "replyToken": f"rt-{uuid.uuid4().hex}",
+        "postback": {"data": data},
+    }

@@ -116,7 +116,9 @@ class LineFace:
             try:
                 async with self._locks[(ref.id, user_id)]:
                     if event_id and not await self.hub.webhook_events.claim(ref.id, event_id):
-                        log.info("LINE event already handled", extra={"community": ref.key, "event": event_id})
+                        log.info(
+                            "LINE event already handled", extra={"community": ref.key, "event": event_id}
+                        )
                         continue
                     await conversation.handle(event)
             except Exception:
@@ -144,4 +146,3 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 
 LINE_FACE: web.AppKey[LineFace] = web.AppKey("line_face", LineFace)
-

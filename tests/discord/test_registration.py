@@ -15,8 +15,9 @@ GOOD = {
 }
 
 
-async def register(world: World, member: Any, values: dict[str, str] | None = None,
-                   connection: str = "fan") -> Any:
+async def register(
+    world: World, member: Any, values: dict[str, str] | None = None, connection: str = "fan"
+) -> Any:
     shown = await member.slash(world.channel, "register")
     assert shown.ephemeral
     panel = shown.response.message
@@ -43,7 +44,11 @@ async def test_register_gives_number_role_and_welcome_card(world: World) -> None
     assert world.role.id in [r.id for r in alice.member.roles]
     view = await world.hub.ambassadors.get(who(world, alice))
     assert (view.residence_code, view.connection, view.interests, view.language) == (
-        "JP-32", "fan", ("food", "education"), "en")  # SimCord clients speak en-US
+        "JP-32",
+        "fan",
+        ("food", "education"),
+        "en",
+    )  # SimCord clients speak en-US
     await register(world, bob, {**GOOD, "profile:display_name": "Bob"}, connection="work")
     assert (await world.hub.ambassadors.get(who(world, bob))).member_number == 2
 
@@ -115,17 +120,35 @@ async def test_profile_shows_and_edits(world: World) -> None:
     assert again.response.embeds[0].title == "Hanako さんのプロフィール"
     modal = await alice.click(again.response.message, custom_id="profile:edit")
     assert modal.modal is not None
-    saved = await alice.submit_modal(modal, {
-        "profile:display_name": "はなこ", "profile:residence": "フランス",
-        "profile:interests": "食", "profile:skills": "", "profile:timezone": "Europe/Paris"})
+    saved = await alice.submit_modal(
+        modal,
+        {
+            "profile:display_name": "はなこ",
+            "profile:residence": "フランス",
+            "profile:interests": "食",
+            "profile:skills": "",
+            "profile:timezone": "Europe/Paris",
+        },
+    )
     assert saved.acknowledged
     view = await world.hub.ambassadors.get(who(world, alice))
     assert (view.display_name, view.residence_code, view.skills, view.timezone) == (
-        "はなこ", "FR", (), "Europe/Paris")
+        "はなこ",
+        "FR",
+        (),
+        "Europe/Paris",
+    )
     bad = await alice.click(again.response.message, custom_id="profile:edit")
-    refused = await alice.submit_modal(bad, {
-        "profile:display_name": "はなこ", "profile:residence": "フランス",
-        "profile:interests": "", "profile:skills": "", "profile:timezone": "Mars/Base"})
+    refused = await alice.submit_modal(
+        bad,
+        {
+            "profile:display_name": "はなこ",
+            "profile:residence": "フランス",
+            "profile:interests": "",
+            "profile:skills": "",
+            "profile:timezone": "Mars/Base",
+        },
+    )
     assert "タイムゾーンとして認識できませんでした" in world.last_ephemeral(refused).content
     assert (await world.hub.ambassadors.get(who(world, alice))).timezone == "Europe/Paris"
 

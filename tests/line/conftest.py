@@ -27,15 +27,23 @@ class LineWorld:
     http: aiohttp.ClientSession
     hub: Hub
 
-    async def post(self, events: list[dict[str, Any]], *, secret: str = SECRET, community: str = "ama",
-                   signature: str | None = None, body: str | None = None) -> int:
+    async def post(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        secret: str = SECRET,
+        community: str = "ama",
+        signature: str | None = None,
+        body: str | None = None,
+    ) -> int:
         body = body if body is not None else webhook_body(events)
         headers = {"Content-Type": "application/json"}
         sig = signature if signature is not None else sign(secret, body)
         if sig:
             headers["X-Line-Signature"] = sig
-        async with self.http.post(f"{self.base_url}/line/{community}/webhook", data=body.encode(),
-                                  headers=headers) as resp:
+        async with self.http.post(
+            f"{self.base_url}/line/{community}/webhook", data=body.encode(), headers=headers
+        ) as resp:
             status = resp.status
         await self.app[LINE_FACE].drain()
         return status

@@ -40,7 +40,12 @@ async def test_follow_greets_and_walks_through_registration(line: LineWorld) -> 
     assert done.messages[1]["type"] == "flex"
     view = await line.hub.ambassadors.get(who(line, "U1"))
     assert (view.display_name, view.residence_code, view.connection, view.interests, view.skills) == (
-        "はなこ", "JP-32", "roots", ("食", "教育"), ())
+        "はなこ",
+        "JP-32",
+        "roots",
+        ("食", "教育"),
+        (),
+    )
     # Every reply went to the stand-in with the channel's token.
     assert all(r.headers["Authorization"] == "Bearer ama-line-token" for r in line.api.replies())
 
@@ -163,8 +168,11 @@ async def test_communities_are_kept_apart(line: LineWorld) -> None:
 
     await register_on_line(line, "U1")
     body = webhook_body([text_event("U1", "プロフィール")])
-    async with line.http.post(f"{line.base_url}/line/tabayama/webhook", data=body.encode(),
-                              headers={"X-Line-Signature": sign("taba-line-secret", body)}) as resp:
+    async with line.http.post(
+        f"{line.base_url}/line/tabayama/webhook",
+        data=body.encode(),
+        headers={"X-Line-Signature": sign("taba-line-secret", body)},
+    ) as resp:
         assert resp.status == 200
     from bot.line.webhook import LINE_FACE
 

@@ -25,8 +25,9 @@ def who(hub: Hub, uid: str, platform: str = "discord", key: str = "ama") -> Iden
 
 async def register(hub: Hub, ident: Identity, name: str = "たろう") -> int:
     profile = validate_profile(name, "島根", "fan", "食、教育", "デザイン")
-    view = await hub.ambassadors.register(ident, profile, notice_version="2026-04", language="ja",
-                                          timezone="Asia/Tokyo")
+    view = await hub.ambassadors.register(
+        ident, profile, notice_version="2026-04", language="ja", timezone="Asia/Tokyo"
+    )
     return view.member_number
 
 
@@ -40,15 +41,20 @@ async def test_register_assigns_numbers_in_order_per_community(hub: Hub) -> None
 
 async def test_register_stores_profile_identity_consent_and_audit(hub: Hub) -> None:
     ident = who(hub, "42")
-    view = await hub.ambassadors.register(ident, PROFILE, notice_version="2026-04", language="en",
-                                          timezone="Europe/Paris")
+    view = await hub.ambassadors.register(
+        ident, PROFILE, notice_version="2026-04", language="en", timezone="Europe/Paris"
+    )
     assert view.display_name == "たろう"
     assert (view.residence_kind, view.residence_code) == ("prefecture", "JP-32")
     assert view.interests == ("食", "教育")
     assert view.language == "en" and view.timezone == "Europe/Paris" and view.stage == 1
     async with hub.db.transaction() as s:
         consent = (await s.scalars(select(ConsentRecord))).one()
-        assert (consent.notice_version, consent.platform, consent.ambassador_id) == ("2026-04", "discord", view.id)
+        assert (consent.notice_version, consent.platform, consent.ambassador_id) == (
+            "2026-04",
+            "discord",
+            view.id,
+        )
         assert consent.consented_at == hub.clock.now()
         actions = (await s.scalars(select(AuditEntry.action))).all()
         assert actions == ["ambassador.registered"]
@@ -88,14 +94,21 @@ async def test_update_profile_is_all_or_nothing(hub: Hub) -> None:
     ident = who(hub, "5")
     await register(hub, ident)
     with pytest.raises(DomainError) as err:
-        await hub.ambassadors.update_profile(ident, ProfileChanges(display_name="新しい名前", residence="Atlantis"))
+        await hub.ambassadors.update_profile(
+            ident, ProfileChanges(display_name="新しい名前", residence="Atlantis")
+        )
     assert err.value.key == "profile.error.residence_unknown"
     assert (await hub.ambassadors.get(ident)).display_name == "たろう"
     view = await hub.ambassadors.update_profile(
-        ident, ProfileChanges(display_name="新しい名前", residence="France", timezone="Europe/Paris", language="en")
+        ident,
+        ProfileChanges(display_name="新しい名前", residence="France", timezone="Europe/Paris", language="en"),
     )
     assert (view.display_name, view.residence_code, view.timezone, view.language) == (
-        "新しい名前", "FR", "Europe/Paris", "en")
+        "新しい名前",
+        "FR",
+        "Europe/Paris",
+        "en",
+    )
 
 
 async def test_leave_erases_personal_fields_and_never_reuses_the_number(hub: Hub) -> None:
@@ -107,7 +120,12 @@ async def test_leave_erases_personal_fields_and_never_reuses_the_number(hub: Hub
         row = await s.get(Ambassador, left.id)
         assert row is not None
         assert (row.display_name, row.residence_code, row.connection, row.interests, row.skills) == (
-            None, None, None, [], [])
+            None,
+            None,
+            None,
+            [],
+            [],
+        )
         assert row.left_at == hub.clock.now()
         assert await s.scalar(select(func.count()).select_from(PlatformIdentity)) == 0
     assert await hub.ambassadors.find(ident) is None

@@ -49,24 +49,39 @@ def test_secrets_come_from_the_environment() -> None:
 @pytest.mark.parametrize(
     ("patch", "expected"),
     [
-        (lambda d: d["communities"][0]["discord"].update(guild_id="abc"),
-         "config error: communities[0].discord.guild_id: Input should be a valid integer"),
-        (lambda d: d["communities"][0].pop("privacy_notice_version"),
-         "config error: communities[0].privacy_notice_version: missing (required)"),
-        (lambda d: d["communities"][0].update(langauge="en"),
-         "config error: communities[0].langauge: unknown key"),
-        (lambda d: d["communities"][0].update(timezone="Mars/Base"),
-         "config error: communities[0].timezone: expected an IANA time zone"),
-        (lambda d: d["communities"][1].update(key="ama"),
-         "communities[].key: 'ama' appears twice"),
-        (lambda d: d["communities"][1]["discord"].update(guild_id=d["communities"][0]["discord"]["guild_id"]),
-         "communities[].discord.guild_id"),
-        (lambda d: d.update(database={"url": "mysql://x"}),
-         "config error: database.url: expected a 'sqlite+aiosqlite:///FILE'"),
+        (
+            lambda d: d["communities"][0]["discord"].update(guild_id="abc"),
+            "config error: communities[0].discord.guild_id: Input should be a valid integer",
+        ),
+        (
+            lambda d: d["communities"][0].pop("privacy_notice_version"),
+            "config error: communities[0].privacy_notice_version: missing (required)",
+        ),
+        (
+            lambda d: d["communities"][0].update(langauge="en"),
+            "config error: communities[0].langauge: unknown key",
+        ),
+        (
+            lambda d: d["communities"][0].update(timezone="Mars/Base"),
+            "config error: communities[0].timezone: expected an IANA time zone",
+        ),
+        (lambda d: d["communities"][1].update(key="ama"), "communities[].key: 'ama' appears twice"),
+        (
+            lambda d: d["communities"][1]["discord"].update(
+                guild_id=d["communities"][0]["discord"]["guild_id"]
+            ),
+            "communities[].discord.guild_id",
+        ),
+        (
+            lambda d: d.update(database={"url": "mysql://x"}),
+            "config error: database.url: expected a 'sqlite+aiosqlite:///FILE'",
+        ),
         (lambda d: d.update(communities=[]), "config error: communities: List should have at least 1 item"),
         (lambda d: d["discord"].update(token=""), "discord.token is empty: set HUB_DISCORD_TOKEN"),
-        (lambda d: d["communities"][1]["line"].update(channel_secret=""),
-         "communities.tabayama.line.channel_secret is empty: set HUB_LINE_TABAYAMA_CHANNEL_SECRET"),
+        (
+            lambda d: d["communities"][1]["line"].update(channel_secret=""),
+            "communities.tabayama.line.channel_secret is empty: set HUB_LINE_TABAYAMA_CHANNEL_SECRET",
+        ),
         (lambda d: [c.pop("line") for c in d["communities"]], "line.enabled is true but no community"),
     ],
 )
@@ -96,7 +111,12 @@ def test_the_example_config_is_complete_but_needs_secrets() -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(example, env={})
     assert str(err.value).startswith("config error: discord.token is empty")
-    env = {"HUB_DISCORD_TOKEN": "x", "HUB_LINE_AMA_CHANNEL_SECRET": "s", "HUB_LINE_AMA_CHANNEL_ACCESS_TOKEN": "t",
-           "HUB_LINE_TABAYAMA_CHANNEL_SECRET": "s", "HUB_LINE_TABAYAMA_CHANNEL_ACCESS_TOKEN": "t"}
+    env = {
+        "HUB_DISCORD_TOKEN": "x",
+        "HUB_LINE_AMA_CHANNEL_SECRET": "s",
+        "HUB_LINE_AMA_CHANNEL_ACCESS_TOKEN": "t",
+        "HUB_LINE_TABAYAMA_CHANNEL_SECRET": "s",
+        "HUB_LINE_TABAYAMA_CHANNEL_ACCESS_TOKEN": "t",
+    }
     s = load_settings(example, env=env)
     assert {c.key for c in s.communities} == {"ama", "tabayama"}

@@ -25,10 +25,14 @@ async def test_full_registration_with_taps_and_typed_answers(hub: Hub) -> None:
     assert prompt.step == "consent" and prompt.position == 1 and prompt.total == 6
     assert prompt.params["url"] == "https://example.jp/ama/privacy"
     outcomes = await run(
-        hub, ident,
-        (None, "agree"), ("  Hanako ", None), ("Shimane-ken", None),
+        hub,
+        ident,
+        (None, "agree"),
+        ("  Hanako ", None),
+        ("Shimane-ken", None),
         ("以前住んでいた", None),  # the Japanese label works even for an English speaker
-        ("food, education", None), ("skip", None),
+        ("food, education", None),
+        ("skip", None),
     )
     assert outcomes == ["ask"] * 5 + ["registered"]
     view = await hub.ambassadors.get(ident)
@@ -41,22 +45,38 @@ async def test_bad_answers_are_explained_and_asked_again(hub: Hub) -> None:
     ident = who(hub, "U1", "line")
     await hub.conversations.start_registration(ident, "ja")
     outcomes = await run(
-        hub, ident,
+        hub,
+        ident,
         ("はい", None),  # not one of the choices
         (None, "maybe"),  # a forged postback value
         ("同意する", None),
-        ("   ", None), ("x" * 40, None), ("!!!", None), ("ハナコ", None),
-        ("日本", None), ("Atlantis", None), ("島根", None),
-        ("ファンです", None), (None, "fan"),
-        ("、".join(f"t{i}" for i in range(11)), None), ("食", None),
+        ("   ", None),
+        ("x" * 40, None),
+        ("!!!", None),
+        ("ハナコ", None),
+        ("日本", None),
+        ("Atlantis", None),
+        ("島根", None),
+        ("ファンです", None),
+        (None, "fan"),
+        ("、".join(f"t{i}" for i in range(11)), None),
+        ("食", None),
     )
     assert outcomes == [
-        "error:wizard.error.pick_one", "error:wizard.error.pick_one", "ask",
-        "error:profile.error.name_empty", "error:profile.error.name_too_long",
-        "error:profile.error.name_no_letters", "ask",
-        "error:profile.error.residence_japan", "error:profile.error.residence_unknown", "ask",
-        "error:wizard.error.pick_one", "ask",
-        "error:profile.error.too_many_tags", "ask",
+        "error:wizard.error.pick_one",
+        "error:wizard.error.pick_one",
+        "ask",
+        "error:profile.error.name_empty",
+        "error:profile.error.name_too_long",
+        "error:profile.error.name_no_letters",
+        "ask",
+        "error:profile.error.residence_japan",
+        "error:profile.error.residence_unknown",
+        "ask",
+        "error:wizard.error.pick_one",
+        "ask",
+        "error:profile.error.too_many_tags",
+        "ask",
     ]
     assert (await hub.conversations.current_prompt(ident)).step == "skills"  # type: ignore[union-attr]
 
@@ -79,8 +99,9 @@ async def test_a_restart_in_the_middle_loses_nothing(hub: Hub, clock: ManualCloc
     try:
         prompt = await restarted.conversations.current_prompt(ident)
         assert prompt is not None and prompt.step == "residence"
-        assert await run(restarted, ident, ("東京", None), (None, "work"), ("なし", None), ("写真", None)) == [
-            "ask", "ask", "ask", "registered"]
+        assert await run(
+            restarted, ident, ("東京", None), (None, "work"), ("なし", None), ("写真", None)
+        ) == ["ask", "ask", "ask", "registered"]
         view = await restarted.ambassadors.get(ident)
         assert view.display_name == "ハナコ" and view.skills == ("写真",)
     finally:
@@ -96,7 +117,9 @@ async def test_edit_one_field(hub: Hub) -> None:
     assert (await hub.ambassadors.get(ident)).language == "en"
     await hub.conversations.start_edit(ident, "timezone")
     assert await run(hub, ident, ("Mars/Base", None), ("Europe/Paris", None)) == [
-        "error:profile.error.timezone_unknown", "edited"]
+        "error:profile.error.timezone_unknown",
+        "edited",
+    ]
 
 
 async def test_starting_when_registered_or_editing_when_not(hub: Hub) -> None:

@@ -19,10 +19,27 @@ from bot.community.profile_rules import (
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("島根", "JP-32"), ("島根県", "JP-32"), ("Shimane", "JP-32"), ("ｓｈｉｍａｎｅ", "JP-32"),
-     ("shimane prefecture", "JP-32"), ("東京", "JP-13"), ("Tōkyō", "JP-13"), ("京都", "JP-26"),
-     ("北海道", "JP-01"), ("Hokkaidou", "JP-01"), ("大阪府", "JP-27"), ("フランス", "FR"), ("France", "FR"),
-     ("fr", "FR"), ("USA", "US"), ("アメリカ", "US"), ("台湾", "TW"), ("韓国", "KR"), ("Germany", "DE")],
+    [
+        ("島根", "JP-32"),
+        ("島根県", "JP-32"),
+        ("Shimane", "JP-32"),
+        ("ｓｈｉｍａｎｅ", "JP-32"),
+        ("shimane prefecture", "JP-32"),
+        ("東京", "JP-13"),
+        ("Tōkyō", "JP-13"),
+        ("京都", "JP-26"),
+        ("北海道", "JP-01"),
+        ("Hokkaidou", "JP-01"),
+        ("大阪府", "JP-27"),
+        ("フランス", "FR"),
+        ("France", "FR"),
+        ("fr", "FR"),
+        ("USA", "US"),
+        ("アメリカ", "US"),
+        ("台湾", "TW"),
+        ("韓国", "KR"),
+        ("Germany", "DE"),
+    ],
 )
 def test_residence_forms_people_type(text: str, code: str) -> None:
     r = parse_residence(text)
@@ -54,7 +71,11 @@ def test_tags_are_short_unique_and_few(raw: str) -> None:
     try:
         tags = clean_tags(raw, "skills")
     except DomainError as err:
-        assert err.key in {"profile.error.tag_control", "profile.error.tag_too_long", "profile.error.too_many_tags"}
+        assert err.key in {
+            "profile.error.tag_control",
+            "profile.error.tag_too_long",
+            "profile.error.too_many_tags",
+        }
         return
     assert len(tags) <= TAGS_MAX
     assert all(0 < len(t) <= TAG_MAX for t in tags)
@@ -63,4 +84,10 @@ def test_tags_are_short_unique_and_few(raw: str) -> None:
 
 def test_tag_separators() -> None:
     assert clean_tags("食、教育，観光/デザイン・写真\nIT; IT", "interests") == (
-        "食", "教育", "観光", "デザイン", "写真", "IT")
+        "食",
+        "教育",
+        "観光",
+        "デザイン",
+        "写真",
+        "IT",
+    )
