@@ -131,8 +131,9 @@ class HubBot(commands.Bot):
     async def _safe_language(self, interaction: discord.Interaction[Any]) -> str:
         try:
             return await self.language_of(interaction)
-        except Exception:  # the database itself may be what failed
-            return "ja"
+        except Exception:  # the database itself may be what failed: go by the client's locale
+            locale = str(interaction.locale.value) if interaction.locale else None
+            return pick_language(locale, "ja")
 
 
 async def send_private(

@@ -56,3 +56,30 @@ class HubModal(discord.ui.Modal):
     # discord.py's own Modal.on_error drops BaseView's ``item`` argument; we match Modal, not BaseView.
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await self.bot.report_error(interaction, error)
+
+
+class ExpiredPanels(discord.ui.View):
+    """Catches clicks on panels that timed out or were shown before a restart.
+
+    It is a persistent view (no message, no timeout) holding every panel custom_id. discord.py routes a
+    click to the live panel on that message first, and only falls back here when there is none, so a
+    stale "Leave" button never acts: it says the panel expired and to run the command again.
+    """
+
+    def __init__(self, bot: HubBot, buttons: tuple[str, ...], selects: tuple[str, ...]) -> None:
+        super().__init__(timeout=None)
+        self.bot = bot
+        for custom_id in selects:
+            select: discord.ui.Select[Any] = discord.ui.Select(
+                custom_id=custom_id, options=[discord.SelectOption(label="-", value="-")]
+            )
+            select.callback = self._expired  # type: ignore[method-assign]
+            self.add_item(select)
+        for custom_id in buttons:
+            button: discord.ui.Button[Any] = discord.ui.Button(custom_id=custom_id, label="-")
+            button.callback = self._expired  # type: ignore[method-assign]
+            self.add_item(button)
+
+    async def _expired(self, interaction: discord.Interaction[Any]) -> None:
+        lang = await self.bot.language_of(interaction)
+        await interaction.response.send_message(self.bot.t(lang, "common.error.expired"), ephemeral=True)

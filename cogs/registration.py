@@ -23,7 +23,7 @@ from bot.community.profile_rules import (
 from bot.discord_bot import guarded, send_private
 from cogs._render import profile_embed, welcome_embed
 from cogs._roles import set_ambassador_role
-from cogs._views import HubModal, OwnedView
+from cogs._views import ExpiredPanels, HubModal, OwnedView
 
 if TYPE_CHECKING:
     from bot.discord_bot import HubBot
@@ -313,9 +313,16 @@ class LeaveView(OwnedView):
         )
 
 
+PANEL_BUTTONS = ("register:agree", "register:cancel", "profile:edit", "leave:confirm", "leave:cancel")
+PANEL_SELECTS = ("register:connection", "profile:connection", "profile:language")
+
+
 class Registration(commands.Cog):
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_view(ExpiredPanels(self.bot, PANEL_BUTTONS, PANEL_SELECTS))
 
     @app_commands.command(
         name="register", description="アンバサダーとして登録します / Register as an ambassador"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.community.identity import Identity
 from tests.discord.conftest import World
 
@@ -153,17 +155,14 @@ async def test_profile_shows_and_edits(world: World) -> None:
     assert (await world.hub.ambassadors.get(who(world, alice))).timezone == "Europe/Paris"
 
 
-async def test_someone_else_cannot_press_my_panel(world: World) -> None:
+async def test_my_registration_panel_is_invisible_to_others(world: World) -> None:
+    import simcord
+
     alice, mallory = world.member("alice"), world.member("mallory")
     shown = await alice.slash(world.channel, "register")
-    # Ephemeral messages are visible to their owner only; drive the component as Mallory through the
-    # same message id, as a forged interaction would.
-    try:
-        result = await mallory.click(shown.response.message, custom_id="register:agree")
-    except Exception as exc:  # SimCord refuses: Mallory cannot see Alice's ephemeral message
-        assert "SetupError" in type(exc).__name__ or "see" in str(exc).lower()
-    else:
-        assert "Only the person" in result.response.content
+    assert shown.ephemeral
+    with pytest.raises(simcord.SetupError, match="not visible to this user"):
+        await mallory.click(shown.response.message, custom_id="register:agree")
 
 
 async def test_leave_asks_first_then_erases_and_removes_the_role(world: World) -> None:
@@ -189,3 +188,78 @@ async def test_unknown_server_gets_a_clear_message(world: World) -> None:
     channel = other.create_text_channel("general")
     stranger = other.add_member(world.env.create_user("stranger"))
     assert "register" not in stranger.available_commands(channel)
+
+
+async def test_a_panel_from_before_a_restart_says_it_expired_and_does_nothing(world: World) -> None:
+    from bot.discord_bot import create_discord_bot
+
+    alice = world.member("alice")
+    await register(world, alice)
+    shown = await alice.slash(world.channel, "leave")
+    await world.env.restart_bot(create_discord_bot(world.hub.settings, world.hub))
+    stale = await alice.click(shown.response.message, custom_id="leave:confirm")
+    assert stale.ephemeral and "expired" in stale.response.content
+    assert await world.hub.ambassadors.find(who(world, alice)) is not None
+
+
+async def test_a_panel_that_timed_out_says_it_expired(world: World) -> None:
+    alice = world.member("alice")
+    shown = await alice.slash(world.channel, "register")
+    await world.env.advance_time(601)
+    stale = await alice.select(shown.response.message, ["fan"], custom_id="register:connection")
+    assert "expired" in stale.response.content
+
+
+async def test_missing_role_permission_still_registers_and_says_so(world: World) -> None:
+    from bot.config import settings_from_mapping
+    from tests.conftest import settings_data
+
+    high = world.guild.create_role("アンバサダー（上位）", position=100)  # above the bot's own role
+    data = settings_data(world.hub.settings.database.url)
+    data["communities"][0]["discord"]["ambassador_role_id"] = high.id
+    await world.hub.reconfigure(settings_from_mapping(data, env={}))
+    alice = world.member("alice")
+    result = await register(world, alice)
+    card = world.last_ephemeral(result).embeds[0]
+    assert any("could not be given" in f.value for f in card.fields)
+    assert (await world.hub.ambassadors.get(who(world, alice))).member_number == 1
+    assert high.id not in [r.id for r in alice.member.roles]
+
+
+async def test_an_unexpected_failure_gets_an_apology_not_a_traceback(world: World, monkeypatch: Any) -> None:
+    import simcord
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    alice = world.member("alice")
+    monkeypatch.setattr(world.hub.ambassadors, "find", broken)
+    result = await alice.slash(world.channel, "register")
+    assert result.ephemeral and "Something went wrong" in result.response.content
+    assert "database on fire" not in result.response.content
+    simcord.assert_error(world.env, RuntimeError)
+
+
+async def test_link_on_discord_shows_a_code_and_takes_one_from_line(world: World) -> None:
+    from tests.services.test_ambassadors import register as register_directly
+
+    alice = world.member("alice")
+    await register(world, alice)
+    shown = await alice.slash(world.channel, "link")
+    assert shown.ephemeral
+    text = shown.response.embeds[0].description
+    code = text.split("**")[1]
+    line_user = Identity(who(world, alice).community_id, "line", "U-alice")
+    await world.hub.links.redeem(line_user, code)
+    assert (await world.hub.ambassadors.get(line_user)).platforms == ("discord", "line")
+
+    # Bob registered on LINE first; on Discord he enters the code LINE gave him and gets the role.
+    bob = world.member("bob")
+    bob_line = Identity(who(world, bob).community_id, "line", "U-bob")
+    await register_directly(world.hub, bob_line, "Bob")
+    line_code = (await world.hub.links.issue(bob_line)).code
+    wrong = await bob.slash(world.channel, "link", code="ZZZZ-ZZZZ")
+    assert "not right" in wrong.response.content  # Bob's Discord is in English and he is not linked yet
+    linked = await bob.slash(world.channel, "link", code=line_code)
+    assert "連携しました" in linked.response.content  # now he is Bob, who chose Japanese on LINE
+    assert world.role.id in [r.id for r in bob.member.roles]
