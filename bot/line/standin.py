@@ -6,6 +6,7 @@ the hub makes (reply, push, profile) the way LINE does, and records every reques
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -42,6 +43,7 @@ class LineStandIn:
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     push_failures: deque[int] = field(default_factory=deque)  # statuses to answer the next pushes with
+    reply_gate: asyncio.Event | None = None  # when set, replies wait for it (a slow LINE, in tests)
     _retry_keys: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -79,6 +81,8 @@ class LineStandIn:
         return entry.headers.get("Authorization", "").startswith("Bearer ")
 
     async def _reply(self, request: web.Request) -> web.Response:
+        if self.reply_gate is not None:
+            await self.reply_gate.wait()
         entry = await self._record(request)
         if not self._authorised(entry):
             return web.json_response({"message": "Authentication failed"}, status=401)

@@ -263,3 +263,12 @@ async def test_link_on_discord_shows_a_code_and_takes_one_from_line(world: World
     linked = await bob.slash(world.channel, "link", code=line_code)
     assert "連携しました" in linked.response.content  # now he is Bob, who chose Japanese on LINE
     assert world.role.id in [r.id for r in bob.member.roles]
+
+
+@pytest.mark.simcord(strict_sync=False)
+async def test_a_server_that_is_not_configured_gets_a_clear_message(world: World) -> None:
+    other = world.env.create_guild("よその町")
+    channel = other.create_text_channel("general")
+    stranger = other.add_member(world.env.create_user("stranger"))
+    result = await stranger.slash(channel, "register")
+    assert result.ephemeral and "not set up for any ambassador community" in result.response.content

@@ -217,3 +217,26 @@ async def test_a_discord_member_who_adds_line_can_paste_the_code_at_once(line: L
     await line.post([text_event("U8", "TANAKAYU")])
     prompt = await line.hub.conversations.current_prompt(who(line, "U8"))
     assert prompt is not None and prompt.step == "residence"
+
+
+async def test_the_webhook_answers_before_the_slow_work(line: LineWorld) -> None:
+    """LINE wants an answer within about a second: the 200 comes back while the reply is still held."""
+    import asyncio
+
+    from bot.line.standin import sign, webhook_body
+    from bot.line.webhook import LINE_FACE
+
+    gate = asyncio.Event()
+    line.api.reply_gate = gate
+    line.api.profiles["U1"] = {"language": "ja"}
+    body = webhook_body([follow_event("U1")])
+    async with line.http.post(
+        f"{line.base_url}/line/ama/webhook",
+        data=body.encode(),
+        headers={"X-Line-Signature": sign("ama-line-secret", body)},
+    ) as resp:
+        assert resp.status == 200
+    assert line.api.replies() == []  # the reply is still waiting behind the gate
+    gate.set()
+    await line.app[LINE_FACE].drain()
+    assert "友だち追加ありがとうございます" in line.last_reply()[0]
