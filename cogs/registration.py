@@ -52,6 +52,55 @@ def _text(
     )
 
 
+Inputs = tuple[
+    discord.ui.TextInput[Any], discord.ui.TextInput[Any], discord.ui.TextInput[Any], discord.ui.TextInput[Any]
+]
+
+
+def _profile_inputs(bot: HubBot, lang: str, current: AmbassadorView | None) -> Inputs:
+    """Name, residence, interests and skills: with examples for a newcomer, with the values when editing."""
+
+    def hint(key: str) -> str | None:
+        return bot.t(lang, f"discord.register.{key}_placeholder") if current is None else None
+
+    sep = bot.t(lang, "profile.list_separator")
+    return (
+        _text(
+            "profile:display_name",
+            bot.t(lang, "profile.field.display_name"),
+            max_length=DISPLAY_NAME_MAX,
+            default=current.display_name if current else None,
+        ),
+        _text(
+            "profile:residence",
+            bot.t(lang, "profile.field.residence"),
+            max_length=RESIDENCE_TEXT_MAX,
+            placeholder=hint("residence"),
+            default=residence_label(current.residence_kind, current.residence_code, lang)
+            if current
+            else None,
+        ),
+        _text(
+            "profile:interests",
+            bot.t(lang, "profile.field.interests").capitalize(),
+            required=False,
+            max_length=TAGS_TEXT_MAX,
+            paragraph=True,
+            placeholder=hint("interests"),
+            default=sep.join(current.interests) if current else None,
+        ),
+        _text(
+            "profile:skills",
+            bot.t(lang, "profile.field.skills").capitalize(),
+            required=False,
+            max_length=TAGS_TEXT_MAX,
+            paragraph=True,
+            placeholder=hint("skills"),
+            default=sep.join(current.skills) if current else None,
+        ),
+    )
+
+
 # --- /register ---------------------------------------------------------------------------------------
 class ConsentView(OwnedView):
     """Step 1: read the privacy notice, choose the connection to the region, then agree."""
@@ -112,31 +161,7 @@ class RegisterModal(HubModal):
     def __init__(self, bot: HubBot, lang: str, ref: CommunityRef, connection: str) -> None:
         super().__init__(bot, bot.t(lang, "discord.register.modal_title"))
         self.lang, self.ref, self.connection = lang, ref, connection
-        self.display_name = _text(
-            "profile:display_name", bot.t(lang, "profile.field.display_name"), max_length=DISPLAY_NAME_MAX
-        )
-        self.residence = _text(
-            "profile:residence",
-            bot.t(lang, "profile.field.residence"),
-            max_length=RESIDENCE_TEXT_MAX,
-            placeholder=bot.t(lang, "discord.register.residence_placeholder"),
-        )
-        self.interests = _text(
-            "profile:interests",
-            bot.t(lang, "profile.field.interests").capitalize(),
-            required=False,
-            max_length=TAGS_TEXT_MAX,
-            paragraph=True,
-            placeholder=bot.t(lang, "discord.register.interests_placeholder"),
-        )
-        self.skills = _text(
-            "profile:skills",
-            bot.t(lang, "profile.field.skills").capitalize(),
-            required=False,
-            max_length=TAGS_TEXT_MAX,
-            paragraph=True,
-            placeholder=bot.t(lang, "discord.register.skills_placeholder"),
-        )
+        self.display_name, self.residence, self.interests, self.skills = _profile_inputs(bot, lang, None)
         for item in (self.display_name, self.residence, self.interests, self.skills):
             self.add_item(item)
 
@@ -234,35 +259,7 @@ class EditModal(HubModal):
         bot, lang = panel.bot, panel.lang
         super().__init__(bot, bot.t(lang, "discord.profile.modal_title"))
         self.panel = panel
-        self.display_name = _text(
-            "profile:display_name",
-            bot.t(lang, "profile.field.display_name"),
-            max_length=DISPLAY_NAME_MAX,
-            default=current.display_name,
-        )
-        self.residence = _text(
-            "profile:residence",
-            bot.t(lang, "profile.field.residence"),
-            max_length=RESIDENCE_TEXT_MAX,
-            default=residence_label(current.residence_kind, current.residence_code, lang),
-        )
-        sep = bot.t(lang, "profile.list_separator")
-        self.interests = _text(
-            "profile:interests",
-            bot.t(lang, "profile.field.interests").capitalize(),
-            required=False,
-            max_length=TAGS_TEXT_MAX,
-            paragraph=True,
-            default=sep.join(current.interests),
-        )
-        self.skills = _text(
-            "profile:skills",
-            bot.t(lang, "profile.field.skills").capitalize(),
-            required=False,
-            max_length=TAGS_TEXT_MAX,
-            paragraph=True,
-            default=sep.join(current.skills),
-        )
+        self.display_name, self.residence, self.interests, self.skills = _profile_inputs(bot, lang, current)
         self.timezone = _text(
             "profile:timezone", bot.t(lang, "profile.field.timezone"), max_length=64, default=current.timezone
         )

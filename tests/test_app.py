@@ -135,7 +135,14 @@ channel_secret = "file-secret-value"
     refused = _cli("run", "--config", str(config), cwd=tmp_path, env=env)
     assert refused.returncode == 1
     assert "run `python -m bot db upgrade` first" in refused.stderr
+    stale_check = _cli("check", "--config", str(config), cwd=tmp_path, env=env)
+    assert stale_check.returncode == 1 and "python -m bot db upgrade" in stale_check.stderr
+    assert (
+        "database schema: empty (newest is"
+        in _cli("db", "current", "--config", str(config), cwd=tmp_path).stdout
+    )
     assert _cli("db", "upgrade", "--config", str(config), cwd=tmp_path).returncode == 0
+    assert "(up to date)" in _cli("db", "current", "--config", str(config), cwd=tmp_path).stdout
     assert (
         "ok: config (1 communities: ama; faces: line)"
         in _cli("check", "--config", str(config), cwd=tmp_path, env=env).stdout
