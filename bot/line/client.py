@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiohttp
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -26,6 +27,8 @@ from linebot.v3.messaging.exceptions import ApiException
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 500, 502, 503, 504}
+# Connection problems (not wrapped by the SDK), timeouts, and an answer the SDK's models cannot read.
+TRANSPORT_ERRORS = (TimeoutError, OSError, aiohttp.ClientError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class LineClient:
         except ApiException as exc:
             log.warning("LINE reply refused", extra={"status": exc.status})
             return False
-        except (TimeoutError, OSError) as exc:
+        except TRANSPORT_ERRORS as exc:
             log.warning("LINE reply failed", extra={"error": type(exc).__name__})
             return False
         return True
@@ -81,7 +84,7 @@ class LineClient:
                 if exc.status not in RETRYABLE or attempt == self.attempts:
                     log.warning("LINE push refused", extra={"status": exc.status, "attempt": attempt})
                     return False
-            except (TimeoutError, OSError) as exc:
+            except TRANSPORT_ERRORS as exc:
                 if attempt == self.attempts:
                     log.warning("LINE push failed", extra={"error": type(exc).__name__, "attempt": attempt})
                     return False
@@ -91,7 +94,7 @@ class LineClient:
     async def profile(self, user_id: str) -> LineProfile | None:
         try:
             p = await self._api.get_profile(user_id, _request_timeout=self.timeout)
-        except (ApiException, TimeoutError, OSError) as exc:
+        except (ApiException, *TRANSPORT_ERRORS) as exc:
             log.info("LINE profile unavailable", extra={"error": type(exc).__name__})
             return None
         return LineProfile(display_name=p.display_name, language=p.language)

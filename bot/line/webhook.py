@@ -93,7 +93,7 @@ class LineFace:
         except InvalidSignatureError:
             log.warning("LINE webhook with a bad signature", extra={"community": key})
             return web.json_response({"error": "bad signature"}, status=400)
-        except ValueError:
+        except (ValueError, KeyError, TypeError):  # pydantic's ValidationError is a ValueError
             return web.json_response({"error": "malformed body"}, status=400)
         if not isinstance(events, list):
             return web.json_response({"error": "malformed body"}, status=400)

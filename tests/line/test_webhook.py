@@ -240,3 +240,22 @@ async def test_the_webhook_answers_before_the_slow_work(line: LineWorld) -> None
     gate.set()
     await line.app[LINE_FACE].drain()
     assert "友だち追加ありがとうございます" in line.last_reply()[0]
+
+
+async def test_malformed_but_signed_bodies_are_refused(line: LineWorld) -> None:
+    for body in ('{"destination": "x", "events": [{"type": "message"}]}', '{"events": 5}', "[]", '"text"'):
+        assert await line.post([], body=body) == 400, body
+    assert line.api.requests == []
+
+
+async def test_a_dead_messaging_api_is_logged_not_crashed(line: LineWorld) -> None:
+    from bot.line.client import LineClient
+    from bot.line.render import text
+
+    client = LineClient("token", "http://127.0.0.1:9", timeout=2, attempts=1)  # nothing listens on port 9
+    try:
+        assert not await client.reply("rt", [text("hello")])
+        assert not await client.push("U1", [text("hello")])
+        assert await client.profile("U1") is None
+    finally:
+        await client.close()
