@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", parents=[common], help="migrate the database to the newest schema")
     db_sub.add_parser("current", parents=[common], help="show the database's schema revision")
+    ledger = sub.add_parser("ledger", parents=[common], help="the contribution ledger")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    verify = ledger_sub.add_parser("verify", parents=[common], help="check every community's hash chain")
+    verify.add_argument("--community", help="only this community key")
     return parser
 
 
@@ -43,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(keep=args.keep))
         if args.command == "db":
             return asyncio.run(_db(args.db_command, _database_url(args.config)))
+        if args.command == "ledger":
+            settings = load_settings(args.config, require_secrets=False)
+            return asyncio.run(_ledger_verify(settings, args.community))
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
@@ -76,6 +83,47 @@ async def _db(command: str, url: str) -> int:
     state = "up to date" if current == head_revision() else f"newest is {head_revision()}"
     print(f"database schema: {current or 'empty'} ({state})")
     return EXIT_OK
+
+
+async def _ledger_verify(settings: Settings, only: str | None) -> int:
+    """Walk each community's chain; print the head hash (keep it somewhere else to anchor the chain)."""
+    from bot.app import SchemaOutOfDate, check_schema
+    from bot.hub import open_hub
+
+    try:
+        await check_schema(settings.database.url)
+    except SchemaOutOfDate as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    hub = await open_hub(settings)
+    try:
+        refs = [r for r in hub.communities.all() if only in (None, r.key)]
+        if not refs:
+            print(f"ledger: no community with key {only!r}", file=sys.stderr)
+            return EXIT_CONFIG
+        failed = False
+        for ref in refs:
+            report = await hub.ledger.verify(ref.id)
+            if report.ok:
+                head = await hub.ledger.head(ref.id)
+                print(f"{ref.key}: ok, {report.checked} entries, head {head}")
+            else:
+                failed = True
+                print(
+                    f"{ref.key}: BROKEN at entry #{report.seq}: {_PROBLEMS[report.problem or '']} "
+                    f"({report.checked} entries before it verify)"
+                )
+        return EXIT_FAILED if failed else EXIT_OK
+    finally:
+        await hub.close()
+
+
+_PROBLEMS = {
+    "changed": "its content was changed after it was written",
+    "removed": "it is missing (deleted)",
+    "reordered": "entries are out of order",
+    "unlinked": "it does not follow the entry before it (moved, or an earlier entry was replaced)",
+}
 
 
 async def _check(settings: Settings) -> int:

@@ -5,6 +5,7 @@ Every problem becomes one ``ConfigError`` line that names the key and what is ex
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tomllib
@@ -44,6 +45,14 @@ def _env_key(community_key: str) -> str:
 
 class ConfigError(Exception):
     """A configuration problem, as one line for a person to read."""
+
+
+def _unique(values: list[Any], name: str) -> None:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{name}: {v!r} appears twice; each must be unique")
+        seen.add(v)
 
 
 class _Section(BaseModel):
@@ -105,6 +114,95 @@ class CommunityLineSettings(_Section):
     channel_access_token: SecretStr = SecretStr("")
 
 
+DEFAULT_CATEGORY_POINTS = {
+    "knowledge": 10,
+    "visit": 5,
+    "furusato_tax": 5,
+    "local_activity": 5,
+    "relocation_trial": 10,
+    "promotion": 2,
+}
+MAX_POINTS = 1000  # one entry; more is a typo, not a contribution
+
+
+class CategorySettings(_Section):
+    """A way to contribute. The six of DOMAIN.md have names in the catalogs; new ones give their own."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    points: int = Field(ge=0, le=MAX_POINTS)
+    needs_approval: bool = True
+    name_ja: str | None = Field(None, min_length=1, max_length=40)
+    name_en: str | None = Field(None, min_length=1, max_length=40)
+
+
+class StageRule(_Section):
+    """What it takes to reach a stage (2 to 4; everyone starts at 1), and what it gives."""
+
+    stage: int = Field(ge=2, le=4)
+    min_points: int = Field(ge=0, le=1_000_000)
+    # Approved entries needed per category, e.g. {local_activity = 1} for "took part in one event".
+    min_counts: dict[str, int] = Field(default_factory=dict)
+    role_id: int | None = Field(None, gt=0)  # Discord role kept in sync with this stage
+    perks: list[str] = Field(default_factory=list, max_length=10)
+
+
+class ThanksSettings(_Section):
+    emoji: str = Field("🙏", min_length=1, max_length=40)
+    points: int = Field(1, ge=0, le=100)
+    daily_limit: int = Field(5, ge=0, le=100)  # thanks one member may give per day
+    pair_cap: int = Field(10, ge=0, le=10_000)  # points one member may give one other per period
+    pair_period_days: int = Field(30, ge=1, le=365)
+
+
+def _default_categories() -> list[CategorySettings]:
+    return [CategorySettings(key=k, points=p) for k, p in DEFAULT_CATEGORY_POINTS.items()]
+
+
+def _default_stages() -> list[StageRule]:
+    return [
+        StageRule(stage=2, min_points=1),
+        StageRule(stage=3, min_points=20),
+        StageRule(stage=4, min_points=50, min_counts={"local_activity": 1}),
+    ]
+
+
+class ContributionSettings(_Section):
+    categories: list[CategorySettings] = Field(default_factory=_default_categories, min_length=1)
+    stages: list[StageRule] = Field(default_factory=_default_stages)
+    thanks: ThanksSettings = Field(default_factory=ThanksSettings)
+    ballot_points: int = Field(1, ge=0, le=100)  # automatic entry for casting a ballot
+    announce_channel_id: int | None = Field(None, gt=0)  # where approvals are announced (Discord)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContributionSettings:
+        keys = [c.key for c in self.categories]
+        _unique(keys, "contributions.categories[].key")
+        _unique([r.stage for r in self.stages], "contributions.stages[].stage")
+        for c in self.categories:
+            if c.key not in DEFAULT_CATEGORY_POINTS and not (c.name_ja and c.name_en):
+                raise ValueError(f"contributions.categories: {c.key!r} needs name_ja and name_en")
+        for rule in self.stages:
+            for key, count in rule.min_counts.items():
+                if key not in keys:
+                    raise ValueError(
+                        f"contributions.stages[{rule.stage}].min_counts: unknown category {key!r}"
+                    )
+                if not 0 < count <= 1000:
+                    raise ValueError(
+                        f"contributions.stages[{rule.stage}].min_counts.{key}: expected 1 to 1000"
+                    )
+        ordered = sorted(self.stages, key=lambda r: r.stage)
+        for lower, higher in itertools.pairwise(ordered):
+            if higher.min_points < lower.min_points:
+                raise ValueError(
+                    f"contributions.stages: stage {higher.stage} needs fewer points than stage {lower.stage}"
+                )
+        return self
+
+    def category(self, key: str) -> CategorySettings | None:
+        return next((c for c in self.categories if c.key == key), None)
+
+
 class CommunitySettings(_Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
@@ -114,6 +212,7 @@ class CommunitySettings(_Section):
     privacy_notice_url: str = Field(pattern=r"^https?://")
     discord: CommunityDiscordSettings | None = None
     line: CommunityLineSettings | None = None
+    contributions: ContributionSettings = Field(default_factory=ContributionSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -158,14 +257,6 @@ class Settings(_Section):
         if password:
             values.append(str(password))
         return [v for v in values if v]
-
-
-def _unique(values: list[Any], name: str) -> None:
-    seen: set[Any] = set()
-    for v in values:
-        if v in seen:
-            raise ValueError(f"{name}: {v!r} appears twice; each must be unique")
-        seen.add(v)
 
 
 def settings_from_mapping(

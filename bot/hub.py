@@ -8,9 +8,12 @@ from datetime import timedelta
 from bot.clock import Clock, SystemClock
 from bot.community.ambassadors import AmbassadorService
 from bot.community.communities import CommunityDirectory
+from bot.community.contributions import ContributionService
 from bot.community.conversations import ConversationService
 from bot.community.housekeeping import Housekeeping
+from bot.community.ledger import LedgerVerifier
 from bot.community.linking import LinkService
+from bot.community.stages import StageService
 from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
 from bot.i18n import Translator
@@ -29,6 +32,9 @@ class Hub:
     conversations: ConversationService
     webhook_events: WebhookEventLog
     housekeeping: Housekeeping
+    stages: StageService
+    contributions: ContributionService
+    ledger: LedgerVerifier
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -46,6 +52,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     tr = Translator()
     directory = await CommunityDirectory.sync(db, settings, clock)
     ambassadors = AmbassadorService(db, clock)
+    stages = StageService(db, clock, directory)
     return Hub(
         settings=settings,
         db=db,
@@ -57,4 +64,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         conversations=ConversationService(db, clock, tr, directory, ambassadors),
         webhook_events=WebhookEventLog(db, clock),
         housekeeping=Housekeeping(db, clock),
+        stages=stages,
+        contributions=ContributionService(db, clock, directory, stages),
+        ledger=LedgerVerifier(db),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -55,6 +57,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+GENESIS_HASH = "0" * 64
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -75,6 +80,9 @@ class Community(Base):
     default_language: Mapped[str] = mapped_column(String(8))
     # The last member number handed out; numbers are assigned in order and never reused.
     last_member_number: Mapped[int] = mapped_column(Integer, default=0)
+    # The head of this community's contribution ledger: the last sequence number and its hash.
+    ledger_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ledger_head: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH, server_default=GENESIS_HASH)
     created_at: Mapped[datetime]
 
 
@@ -95,6 +103,8 @@ class Ambassador(Base):
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
     stage: Mapped[int] = mapped_column(Integer, default=1)
+    # Set by staff by hand: automatic promotion leaves it alone until staff hand it back.
+    stage_manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "left"
     registered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -188,3 +198,68 @@ class AuditEntry(Base):
     platform: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class LedgerEntry(Base):
+    """One append-only record in a community's contribution ledger.
+
+    ``hash`` is SHA-256 over ``prev_hash`` and the entry's canonical content (see bot/community/ledger.py);
+    approvals, rejections and corrections are new entries that refer to the claim by ``refers_to``.
+    ``points`` is what the entry adds to the member's balance (0 for a claim still waiting for review).
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("community_id", "seq"),
+        Index("ix_ledger_entries_member", "community_id", "ambassador_id", "seq"),
+        Index("ix_ledger_entries_giver", "community_id", "giver_ambassador_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # claim | approve | reject | correct | thanks | auto
+    category: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    claimed_points: Mapped[int] = mapped_column(Integer)
+    refers_to: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(80))  # "discord:<id>", "line:<id>" or "system"
+    giver_ambassador_id: Mapped[int | None] = mapped_column(ForeignKey("ambassadors.id"))
+    description: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    occurred_on: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the community's time zone
+    created_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class PendingReview(Base):
+    """The staff work queue: a claim waiting for a decision. Deleting the row is how a decision is claimed."""
+
+    __tablename__ = "pending_reviews"
+    __table_args__ = (UniqueConstraint("community_id", "claim_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    claim_seq: Mapped[int] = mapped_column(Integer)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"))
+    created_at: Mapped[datetime]
+
+
+class PointTotal(Base):
+    """Points and approved entries per member, month and category, kept with every ledger append.
+
+    ``month`` is "YYYY-MM" or "*" (all time); ``category`` is a key or "*" (all categories), so a
+    leaderboard or a member's balance is one indexed lookup instead of a sum over the ledger.
+    """
+
+    __tablename__ = "point_totals"
+    __table_args__ = (Index("ix_point_totals_board", "community_id", "month", "category", "points"),)
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,93 @@
+"""The ledger's hash chain, checked by tampering with rows directly in the database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import delete, select, update
+
+from bot.community.identity import Identity
+from bot.hub import Hub
+from storage.models import Community, LedgerEntry
+from tests.services.test_ambassadors import register, who
+
+
+async def filled(hub: Hub, n: int = 6) -> Identity:
+    alice, bob = who(hub, "alice"), who(hub, "bob")
+    await register(hub, alice, "Alice")
+    await register(hub, bob, "Bob")
+    for i in range(n):
+        await hub.contributions.log(alice if i % 2 else bob, "promotion", f"SNSで紹介 {i}")
+    return alice
+
+
+async def test_an_untouched_chain_verifies_and_survives_a_departure(hub: Hub) -> None:
+    alice = await filled(hub)
+    report = await hub.ledger.verify(alice.community_id)
+    assert report.ok and report.checked == 6
+    await hub.ambassadors.leave(alice)  # personal fields erased, entries stay pseudonymous
+    assert (await hub.ledger.verify(alice.community_id)).ok
+    other = who(hub, "x", key="tabayama").community_id
+    assert (await hub.ledger.verify(other)).checked == 0
+
+
+async def _tamper(hub: Hub, statement: object) -> None:
+    async with hub.db.transaction() as s:
+        await s.execute(statement)  # type: ignore[call-overload]
+
+
+async def test_a_changed_entry_is_named(hub: Hub) -> None:
+    alice = await filled(hub)
+    await _tamper(hub, update(LedgerEntry).where(LedgerEntry.seq == 3).values(points=500))
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq, report.checked) == ("changed", 3, 2)
+
+
+async def test_a_changed_entry_with_a_recomputed_hash_breaks_the_next_link(hub: Hub) -> None:
+    from bot.community.ledger import HASHED_FIELDS, entry_hash
+
+    alice = await filled(hub)
+    async with hub.db.transaction() as s:
+        row = await s.scalar(select(LedgerEntry).where(LedgerEntry.seq == 2))
+        assert row is not None
+        row.description = "書き換え"
+        row.hash = entry_hash(row.prev_hash, {f: getattr(row, f) for f in HASHED_FIELDS})
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq) == ("unlinked", 3)
+
+
+async def test_a_removed_entry_is_named(hub: Hub) -> None:
+    alice = await filled(hub)
+    await _tamper(hub, delete(LedgerEntry).where(LedgerEntry.seq == 4))
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq) == ("removed", 4)
+
+
+async def test_a_removed_last_entry_is_noticed_from_the_head(hub: Hub) -> None:
+    alice = await filled(hub)
+    await _tamper(hub, delete(LedgerEntry).where(LedgerEntry.seq == 6))
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq) == ("removed", 6)
+
+
+async def test_reordered_entries_are_named(hub: Hub) -> None:
+    alice = await filled(hub)
+    await _tamper(hub, update(LedgerEntry).where(LedgerEntry.seq == 2).values(seq=-2))
+    await _tamper(hub, update(LedgerEntry).where(LedgerEntry.seq == 5).values(seq=2))
+    await _tamper(hub, update(LedgerEntry).where(LedgerEntry.seq == -2).values(seq=5))
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq) == ("unlinked", 2)
+
+
+async def test_concurrent_appends_keep_one_unbroken_chain(hub: Hub) -> None:
+    alice, bob = who(hub, "alice"), who(hub, "bob")
+    await register(hub, alice, "Alice")
+    await register(hub, bob, "Bob")
+    await asyncio.gather(
+        *(hub.contributions.log(alice if i % 2 else bob, "promotion", f"post {i}") for i in range(20))
+    )
+    report = await hub.ledger.verify(alice.community_id)
+    assert report.ok and report.checked == 20
+    async with hub.db.transaction() as s:
+        head = await s.scalar(select(Community.ledger_seq).where(Community.id == alice.community_id))
+    assert head == 20
