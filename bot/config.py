@@ -112,6 +112,8 @@ class CommunityDiscordSettings(_Section):
 class CommunityLineSettings(_Section):
     channel_secret: SecretStr = SecretStr("")
     channel_access_token: SecretStr = SecretStr("")
+    # Pushes this account may send a month (the free plan allows 200); leave out for an account without a cap.
+    monthly_push_budget: int | None = Field(200, ge=0, le=10_000_000)
 
 
 DEFAULT_CATEGORY_POINTS = {

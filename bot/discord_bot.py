@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -62,6 +62,7 @@ class HubBot(commands.Bot):
     async def setup_hook(self) -> None:
         if self._hub is None:
             self._hub = await open_hub(self.settings)
+        self.hub.notifier.attach(DiscordSink(self))
         for name in COGS:
             await self.load_extension(name)
         if self.settings.discord.sync_commands:
@@ -77,6 +78,8 @@ class HubBot(commands.Bot):
             await self.tree.sync(guild=guild)
 
     async def close(self) -> None:
+        if self._hub is not None:
+            self._hub.notifier.detach("discord")
         await super().close()
         if self._owns_hub and self._hub is not None:
             await self._hub.close()
@@ -134,6 +137,46 @@ class HubBot(commands.Bot):
         except Exception:  # the database itself may be what failed: go by the client's locale
             locale = str(interaction.locale.value) if interaction.locale else None
             return pick_language(locale, "ja")
+
+
+class DiscordSink:
+    """The notifier's way to reach a member on Discord: a direct message."""
+
+    platform: Literal["discord"] = "discord"
+
+    def __init__(self, bot: HubBot) -> None:
+        self.bot = bot
+
+    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+        try:
+            user = self.bot.get_user(int(external_id)) or await self.bot.fetch_user(int(external_id))
+            await user.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+        except (discord.HTTPException, ValueError) as exc:  # DMs closed, unknown user
+            log.info(
+                "Discord DM not delivered", extra={"community_id": community_id, "error": type(exc).__name__}
+            )
+            return False
+        return True
+
+    async def sync_roles(
+        self, community_id: int, external_id: str, add: tuple[int, ...], remove: tuple[int, ...]
+    ) -> bool:
+        ref = self.bot.hub.communities.by_id(community_id)
+        guild = self.bot.get_guild(ref.settings.discord.guild_id) if ref.settings.discord else None
+        if guild is None:
+            return False
+        try:
+            member = guild.get_member(int(external_id)) or await guild.fetch_member(int(external_id))
+            to_add = [r for r in (guild.get_role(i) for i in add) if r is not None]
+            to_remove = [r for r in (guild.get_role(i) for i in remove) if r is not None]
+            if to_add:
+                await member.add_roles(*to_add, reason="stage of involvement")
+            if to_remove:
+                await member.remove_roles(*to_remove, reason="stage of involvement")
+        except discord.HTTPException as exc:
+            log.warning("stage roles not synced", extra={"community_id": community_id, "status": exc.status})
+            return False
+        return True
 
 
 async def send_private(

@@ -17,6 +17,8 @@ from bot.community.stages import StageService
 from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.notify.budget import PushBudget
+from bot.notify.notifier import Notifier
 from storage.database import Database
 
 
@@ -35,6 +37,7 @@ class Hub:
     stages: StageService
     contributions: ContributionService
     ledger: LedgerVerifier
+    notifier: Notifier
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -67,4 +70,5 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         stages=stages,
         contributions=ContributionService(db, clock, directory, stages),
         ledger=LedgerVerifier(db),
+        notifier=Notifier(db, tr, PushBudget(db, clock, directory)),
     )

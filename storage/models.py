@@ -263,3 +263,13 @@ class PointTotal(Base):
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     points: Mapped[int] = mapped_column(Integer, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PushUsage(Base):
+    """LINE pushes sent per community and month (Japan time), claimed before each push."""
+
+    __tablename__ = "push_usage"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

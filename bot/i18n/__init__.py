@@ -1,5 +1,5 @@
 """Message catalogs (Japanese default, English) and language negotiation."""
 
-from bot.i18n.catalog import SUPPORTED_LANGUAGES, Translator, pick_language
+from bot.i18n.catalog import SUPPORTED_LANGUAGES, Msg, Translator, pick_language
 
-__all__ = ["SUPPORTED_LANGUAGES", "Translator", "pick_language"]
+__all__ = ["SUPPORTED_LANGUAGES", "Msg", "Translator", "pick_language"]

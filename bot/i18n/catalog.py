@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -45,6 +46,14 @@ def placeholders(message: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(message) if name}
 
 
+@dataclass(frozen=True)
+class Msg:
+    """A parameter translated in the reader's language: ``t(lang, key, stage=Msg("profile.stage.3"))``."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 class Translator:
     """``t(lang, key, **params)``: the message in ``lang``, or Japanese if the language is unknown."""
 
@@ -64,7 +73,10 @@ class Translator:
     def t(self, lang: str | None, key: str, /, **params: Any) -> str:
         catalog = self.catalogs.get(lang or DEFAULT_LANGUAGE, self.catalogs[DEFAULT_LANGUAGE])
         template = catalog[key]
-        return template.format(**params) if params or "{" in template else template
+        resolved = {
+            k: self.t(lang, v.key, **v.params) if isinstance(v, Msg) else v for k, v in params.items()
+        }
+        return template.format(**resolved) if resolved or "{" in template else template
 
 
 def pick_language(platform_locale: str | None, default: str) -> str:

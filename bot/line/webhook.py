@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable
+from typing import Literal
 
 from aiohttp import web
 from linebot.v3 import WebhookParser
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.hub import Hub, open_hub
 from bot.line.client import LineClient
 from bot.line.handlers import LineConversation
+from bot.line.render import text as render_text
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class LineFace:
         self.parsers: dict[str, WebhookParser] = {}
         self.conversations: dict[str, LineConversation] = {}
         self.clients: list[LineClient] = []
+        self.clients_by_community: dict[int, LineClient] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: defaultdict[tuple[int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -62,8 +65,12 @@ class LineFace:
             self.clients.append(client)
             self.parsers[ref.key] = WebhookParser(line.channel_secret.get_secret_value())
             self.conversations[ref.key] = LineConversation(self.hub, ref, client)
+            self.clients_by_community[ref.id] = client
+        self.hub.notifier.attach(LineSink(self))
 
     async def stop(self, _app: web.Application) -> None:
+        if self._hub is not None:
+            self._hub.notifier.detach("line")
         await self.drain()
         for client in self.clients:
             await client.close()
@@ -123,6 +130,24 @@ class LineFace:
                     await conversation.handle(event)
             except Exception:
                 log.exception("LINE event failed", extra={"community": ref.key, "event": event_id})
+
+
+class LineSink:
+    """The notifier's way to reach a member on LINE: a push (the notifier has claimed the budget)."""
+
+    platform: Literal["line"] = "line"
+
+    def __init__(self, face: LineFace) -> None:
+        self.face = face
+
+    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+        client = self.face.clients_by_community.get(community_id)
+        return client is not None and await client.push(external_id, [render_text(text)])
+
+    async def sync_roles(
+        self, community_id: int, external_id: str, add: tuple[int, ...], remove: tuple[int, ...]
+    ) -> bool:
+        return True  # LINE has no roles
 
 
 def create_line_app(settings: Settings, hub: Hub | None = None) -> web.Application:

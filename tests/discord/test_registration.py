@@ -272,3 +272,12 @@ async def test_a_server_that_is_not_configured_gets_a_clear_message(world: World
     stranger = other.add_member(world.env.create_user("stranger"))
     result = await stranger.slash(channel, "register")
     assert result.ephemeral and "not set up for any ambassador community" in result.response.content
+
+
+async def test_the_notifier_reaches_a_discord_member_by_direct_message(world: World) -> None:
+    alice = world.member("alice")
+    await register(world, alice)
+    view = await world.hub.ambassadors.get(who(world, alice))
+    assert await world.hub.notifier.tell(view.community_id, view.id, "discord.profile.saved") == "discord"
+    [dm] = alice.user.dm_channel.history()
+    assert dm.content == "Saved."

@@ -259,3 +259,13 @@ async def test_a_dead_messaging_api_is_logged_not_crashed(line: LineWorld) -> No
         assert await client.profile("U1") is None
     finally:
         await client.close()
+
+
+async def test_the_notifier_pushes_to_line_members_with_a_retry_key(line: LineWorld) -> None:
+    await register_on_line(line, "U1")
+    view = await line.hub.ambassadors.get(who(line, "U1"))
+    assert await line.hub.notifier.tell(view.community_id, view.id, "line.profile.saved") == "line"
+    [push] = line.api.pushes()
+    assert push.body is not None and push.body["to"] == "U1" and push.texts == ["保存しました。"]
+    assert push.headers["X-Line-Retry-Key"]
+    assert await line.hub.notifier.budget.used(view.community_id) == 1

@@ -1,4 +1,4 @@
-"""contribution ledger
+"""contribution ledger and push budget
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     
+    op.create_table('push_usage',
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('used', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_push_usage_community_id_communities')),
+    sa.PrimaryKeyConstraint('community_id', 'month', name=op.f('pk_push_usage'))
+    )
     op.create_table('ledger_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
@@ -107,4 +114,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ledger_entries_giver')
 
     op.drop_table('ledger_entries')
+    op.drop_table('push_usage')
     

@@ -1,0 +1,115 @@
+"""Telling one member something, on the platform that reaches them: Discord DM first (free), else LINE push.
+
+The faces attach a sink when they start (the Discord bot, the LINE webhook server); services and cogs call
+``tell`` with a catalog key, and the text goes out in the member's own language.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import select
+
+from bot.community.identity import Platform
+from bot.community.stages import StageChange
+from bot.i18n import Msg, Translator
+from bot.notify.budget import PushBudget
+from storage.database import Database
+from storage.models import Ambassador, PlatformIdentity
+
+log = logging.getLogger(__name__)
+
+Delivery = Literal["discord", "line"] | None
+
+
+class Sink(Protocol):
+    @property
+    def platform(self) -> Platform: ...
+
+    async def sync_roles(
+        self, community_id: int, external_id: str, add: tuple[int, ...], remove: tuple[int, ...]
+    ) -> bool:
+        """Give and take platform roles (Discord stage roles); True where the platform has none."""
+        ...
+
+    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+        """Deliver ``text``; False if the platform refused (DMs closed, account blocked)."""
+        ...
+
+
+class Notifier:
+    def __init__(self, db: Database, tr: Translator, budget: PushBudget) -> None:
+        self.db = db
+        self.tr = tr
+        self.budget = budget
+        self._sinks: dict[str, Sink] = {}
+
+    def attach(self, sink: Sink) -> None:
+        self._sinks[sink.platform] = sink
+
+    def detach(self, platform: Platform) -> None:
+        self._sinks.pop(platform, None)
+
+    async def stage_changed(self, community_id: int, change: StageChange) -> Delivery:
+        """After a promotion or a staff change: sync Discord stage roles, and tell the member."""
+        async with self.db.transaction() as s:
+            discord_id = await s.scalar(
+                select(PlatformIdentity.external_id).where(
+                    PlatformIdentity.community_id == community_id,
+                    PlatformIdentity.ambassador_id == change.ambassador_id,
+                    PlatformIdentity.platform == "discord",
+                )
+            )
+        sink = self._sinks.get("discord")
+        if discord_id and sink and (change.role_ids_to_add or change.role_ids_to_remove):
+            await sink.sync_roles(community_id, discord_id, change.role_ids_to_add, change.role_ids_to_remove)
+        key = "stage.promoted_message" if change.new > change.old else "stage.changed_message"
+        return await self.tell(
+            community_id,
+            change.ambassador_id,
+            key,
+            stage=Msg(f"profile.stage.{change.new}"),
+            number=change.new,
+        )
+
+    async def tell(self, community_id: int, ambassador_id: int, key: str, /, **params: Any) -> Delivery:
+        """Send one catalog message to one member. Returns the platform used, or None (logged)."""
+        async with self.db.transaction() as s:
+            row = (
+                await s.execute(
+                    select(Ambassador.language, Ambassador.status).where(
+                        Ambassador.community_id == community_id, Ambassador.id == ambassador_id
+                    )
+                )
+            ).first()
+            identities = (
+                await s.execute(
+                    select(PlatformIdentity.platform, PlatformIdentity.external_id).where(
+                        PlatformIdentity.community_id == community_id,
+                        PlatformIdentity.ambassador_id == ambassador_id,
+                        PlatformIdentity.active.is_(True),
+                    )
+                )
+            ).all()
+        if row is None or row.status != "active":
+            return None
+        text = self.tr.t(row.language, key, **params)
+        by_platform = {p: ext for p, ext in identities}
+        for platform in ("discord", "line"):
+            sink = self._sinks.get(platform)
+            external = by_platform.get(platform)
+            if sink is None or external is None:
+                continue
+            if platform == "line" and not await self.budget.claim(community_id):
+                log.warning(
+                    "LINE push budget spent; message not sent",
+                    extra={"community_id": community_id, "key": key},
+                )
+                continue
+            if await sink.send(community_id, external, text):
+                return platform
+            if platform == "line":
+                await self.budget.release(community_id)
+        log.info("member could not be reached", extra={"community_id": community_id, "key": key})
+        return None
