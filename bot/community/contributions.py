@@ -280,9 +280,11 @@ class ContributionService:
 
     # --- peer recognition -----------------------------------------------------------------------------
     async def thank(
-        self, giver: Identity, receiver: Identity, reason: str, source: str | None = None
+        self, giver: Identity, receiver: Identity | int, reason: str, source: str | None = None
     ) -> ThanksResult:
         """Small points from one member to another, within the daily limit and the per-pair cap.
+
+        ``receiver`` is a platform account, or a member number (LINE has no mentions: 「ありがとう No.12」).
 
         ``source`` identifies what was thanked (e.g. a Discord message) so the same thanks counts once.
         """
@@ -298,7 +300,16 @@ class ContributionService:
             g = await ambassador_for(s, giver)
             if g is None:
                 raise DomainError("thanks.error.giver_not_member")
-            r = await ambassador_for(s, receiver)
+            if isinstance(receiver, int):
+                r = await s.scalar(
+                    select(Ambassador).where(
+                        Ambassador.community_id == giver.community_id,
+                        Ambassador.member_number == receiver,
+                        Ambassador.status == "active",
+                    )
+                )
+            else:
+                r = await ambassador_for(s, receiver)
             if r is None:
                 raise DomainError("thanks.error.not_member")
             if g.id == r.id:

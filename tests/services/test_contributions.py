@@ -206,3 +206,15 @@ async def test_leaderboard_by_period_and_category(hub: Hub, clock: ManualClock) 
     top = (await hub.contributions.leaderboard(cid))[0]
     assert (top.rank, top.display_name) == (1, "B")
     assert (await hub.ledger.verify(cid)).ok
+
+
+async def test_thanks_by_member_number(hub: Hub) -> None:
+    alice, bob = who(hub, "U1", "line"), who(hub, "bob")
+    await register(hub, alice, "Alice")
+    await register(hub, bob, "Bob")
+    result = await hub.contributions.thank(alice, 2, "資料ありがとう")
+    assert result.receiver.display_name == "Bob"
+    await expect("thanks.error.self", hub.contributions.thank(alice, 1, "me"))
+    await expect("thanks.error.not_member", hub.contributions.thank(alice, 99, "nobody"))
+    await hub.ambassadors.leave(bob)
+    await expect("thanks.error.not_member", hub.contributions.thank(alice, 2, "left"))
