@@ -120,3 +120,41 @@ def test_the_example_config_is_complete_but_needs_secrets() -> None:
     }
     s = load_settings(example, env=env)
     assert {c.key for c in s.communities} == {"ama", "tabayama"}
+
+
+@pytest.mark.parametrize(
+    ("contributions", "expected"),
+    [
+        (
+            {"categories": [{"key": "visit", "points": -5}]},
+            "contributions.categories[0].points: Input should be greater than or equal to 0, got -5",
+        ),
+        (
+            {"categories": [{"key": "visit", "points": 10**9}]},
+            "contributions.categories[0].points: Input should be less than or equal to 1000",
+        ),
+        ({"categories": [{"key": "fishing", "points": 3}]}, "'fishing' needs name_ja and name_en"),
+        (
+            {"categories": [{"key": "visit", "points": 1}, {"key": "visit", "points": 2}]},
+            "contributions.categories[].key: 'visit' appears twice",
+        ),
+        (
+            {"stages": [{"stage": 2, "min_points": 1, "min_counts": {"sailing": 1}}]},
+            "min_counts: unknown category 'sailing'",
+        ),
+        (
+            {"stages": [{"stage": 2, "min_points": 30}, {"stage": 3, "min_points": 10}]},
+            "stage 3 needs fewer points than stage 2",
+        ),
+        (
+            {"stages": [{"stage": 5, "min_points": 1}]},
+            "stages[0].stage: Input should be less than or equal to 4",
+        ),
+        ({"thanks": {"daily_limit": -1}}, "thanks.daily_limit: Input should be greater than or equal to 0"),
+        ({"ballot_points": 5000}, "ballot_points: Input should be less than or equal to 100"),
+    ],
+)
+def test_bad_contribution_settings_name_the_key(contributions: dict[str, Any], expected: str) -> None:
+    data = settings_data(URL)
+    data["communities"][0]["contributions"] = contributions
+    assert expected in error_of(data)
