@@ -176,3 +176,70 @@ channel_secret = "file-secret-value"
     messages = [json.loads(line)["msg"] for line in err.splitlines()]
     assert "hub started" in messages and messages[-1] == "hub stopped"
     assert "file-secret-value" not in err + out and "env-token-value" not in err + out
+
+
+def test_ledger_verify_command_names_the_first_tampered_entry(tmp_path: Path) -> None:
+    import sqlite3
+
+    from bot.hub import open_hub
+    from storage.migrate import upgrade
+    from tests.services.test_ambassadors import register, who
+
+    db_file = tmp_path / "hub.sqlite3"
+    url = f"sqlite+aiosqlite:///{db_file}"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[database]
+url = "{url}"
+[discord]
+enabled = false
+[line]
+enabled = false
+[[communities]]
+key = "ama"
+name = "海士町"
+privacy_notice_version = "1"
+privacy_notice_url = "https://example.jp/p"
+""",
+        encoding="utf-8",
+    )
+
+    async def fill() -> None:
+        await upgrade(url)
+        hub = await open_hub(
+            settings_from_mapping(
+                {
+                    "database": {"url": url},
+                    "discord": {"enabled": False},
+                    "line": {"enabled": False},
+                    "communities": [
+                        {
+                            "key": "ama",
+                            "name": "海士町",
+                            "privacy_notice_version": "1",
+                            "privacy_notice_url": "https://example.jp/p",
+                        }
+                    ],
+                },
+                env={},
+            )
+        )
+        try:
+            member = who(hub, "d1")
+            await register(hub, member)
+            for i in range(5):
+                await hub.contributions.log(member, "promotion", f"投稿 {i}")
+        finally:
+            await hub.close()
+
+    asyncio.run(fill())
+    ok = _cli("ledger", "verify", "--config", str(config), cwd=tmp_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("ama: ok, 5 entries, head ")
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("UPDATE ledger_entries SET description = '改ざん' WHERE seq = 3")
+    broken = _cli("ledger", "verify", "--config", str(config), cwd=tmp_path)
+    assert broken.returncode == 1
+    assert "ama: BROKEN at entry #3: its content was changed after it was written" in broken.stdout
+    unknown = _cli("ledger", "verify", "--community", "nowhere", "--config", str(config), cwd=tmp_path)
+    assert unknown.returncode == 2 and "no community with key 'nowhere'" in unknown.stderr
