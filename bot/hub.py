@@ -56,6 +56,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     directory = await CommunityDirectory.sync(db, settings, clock)
     ambassadors = AmbassadorService(db, clock)
     stages = StageService(db, clock, directory)
+    contributions = ContributionService(db, clock, directory, stages)
     return Hub(
         settings=settings,
         db=db,
@@ -64,11 +65,11 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         communities=directory,
         ambassadors=ambassadors,
         links=LinkService(db, clock, timedelta(minutes=settings.registration.link_code_minutes)),
-        conversations=ConversationService(db, clock, tr, directory, ambassadors),
+        conversations=ConversationService(db, clock, tr, directory, ambassadors, contributions),
         webhook_events=WebhookEventLog(db, clock),
         housekeeping=Housekeeping(db, clock),
         stages=stages,
-        contributions=ContributionService(db, clock, directory, stages),
+        contributions=contributions,
         ledger=LedgerVerifier(db),
         notifier=Notifier(db, tr, PushBudget(db, clock, directory)),
     )

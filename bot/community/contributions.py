@@ -46,6 +46,7 @@ class LogResult:
     seq: int
     status: str  # "pending" | "approved"
     points: int
+    category: str
     ambassador: AmbassadorView
     promotion: StageChange | None
 
@@ -103,6 +104,26 @@ class BoardRow:
     points: int
 
 
+def clean_description(raw: str) -> str:
+    """What was done: 1 to 500 characters, no control characters."""
+    return _clean_text(
+        raw,
+        "contribution.error.description_empty",
+        "contribution.error.description_too_long",
+        DESCRIPTION_MAX,
+    )
+
+
+def clean_link(raw: str | None) -> str | None:
+    """An optional http(s) link of at most 300 characters; empty means none."""
+    if raw is None or not raw.strip():
+        return None
+    link = raw.strip()
+    if len(link) > LINK_MAX or not _LINK.match(link):
+        raise DomainError("contribution.error.link", max=LINK_MAX)
+    return link
+
+
 def _clean_text(raw: str, empty_key: str, long_key: str, limit: int) -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
@@ -153,19 +174,10 @@ class ContributionService:
     ) -> LogResult:
         """Record a contribution: approved at once, or pending when its category needs review."""
         cat = self.category(who.community_id, category)
-        text = _clean_text(
-            description,
-            "contribution.error.description_empty",
-            "contribution.error.description_too_long",
-            DESCRIPTION_MAX,
-        )
+        text = clean_description(description)
         tz = self.directory.by_id(who.community_id).settings.timezone
         day = parse_past_date(when, local_today(self.clock.now(), tz)).isoformat()
-        clean_link = None
-        if link and link.strip():
-            clean_link = link.strip()
-            if len(clean_link) > LINK_MAX or not _LINK.match(clean_link):
-                raise DomainError("contribution.error.link", max=LINK_MAX)
+        clean = clean_link(link)
         now = self.clock.now()
         async with self.db.transaction() as s:
             a = await ambassador_for(s, who)
@@ -175,7 +187,7 @@ class ContributionService:
             appended = await ledger.append(
                 s, community_id=who.community_id, ambassador_id=a.id, kind="claim", category=cat.key,
                 points=0 if pending else cat.points, claimed_points=cat.points, actor=actor_of(who),
-                description=text, link=clean_link, occurred_on=day, created_at=now,
+                description=text, link=clean, occurred_on=day, created_at=now,
             )  # fmt: skip
             promotion = None
             if pending:
@@ -190,11 +202,12 @@ class ContributionService:
             else:
                 promotion = await self.stages.evaluate(s, a)
             return LogResult(
-                appended.seq,
-                "pending" if pending else "approved",
-                cat.points,
-                view_of(a, await platforms_of(s, a)),
-                promotion,
+                seq=appended.seq,
+                status="pending" if pending else "approved",
+                points=cat.points,
+                category=cat.key,
+                ambassador=view_of(a, await platforms_of(s, a)),
+                promotion=promotion,
             )
 
     # --- staff review ---------------------------------------------------------------------------------
@@ -379,7 +392,12 @@ class ContributionService:
             )  # fmt: skip
             promotion = await self.stages.evaluate(s, a)
             return LogResult(
-                appended.seq, "approved", amount, view_of(a, await platforms_of(s, a)), promotion
+                seq=appended.seq,
+                status="approved",
+                points=amount,
+                category=category,
+                ambassador=view_of(a, await platforms_of(s, a)),
+                promotion=promotion,
             )
 
     # --- seeing it ------------------------------------------------------------------------------------
@@ -440,6 +458,19 @@ class ContributionService:
             if len(items) == limit:
                 break
         return items
+
+    async def pending_count(self, who: Identity) -> int:
+        """How many of the member's claims wait for review."""
+        async with self.db.transaction() as s:
+            a = await ambassador_for(s, who)
+            if a is None:
+                raise DomainError("profile.error.not_registered")
+            count = await s.scalar(
+                select(func.count()).where(
+                    PendingReview.community_id == who.community_id, PendingReview.ambassador_id == a.id
+                )
+            )
+            return int(count or 0)
 
     async def points(self, who: Identity) -> int:
         async with self.db.transaction() as s:

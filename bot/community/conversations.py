@@ -1,7 +1,9 @@
-"""Step-by-step dialogues for chat platforms without forms (LINE): registration, and editing one field.
+"""Step-by-step dialogues for chat platforms without forms (LINE): registration, editing one field, and
+logging a contribution.
 
-The state is a database row, so a restart in the middle of a registration loses nothing. The face shows
-each ``Prompt`` (text plus choices as quick replies) and feeds back what the person typed or tapped.
+The state is a database row, so a restart in the middle of a dialogue loses nothing. The face shows each
+``Prompt`` (text plus choices as quick replies) and feeds back what the person typed or tapped. Every answer
+is checked at its step with the rules the services apply; a refused answer asks the same question again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from sqlalchemy import delete, select
 from bot.clock import Clock
 from bot.community.ambassadors import AmbassadorService, AmbassadorView, ProfileChanges
 from bot.community.communities import CommunityDirectory
+from bot.community.contributions import (
+    DESCRIPTION_MAX,
+    ContributionService,
+    LogResult,
+    clean_description,
+    clean_link,
+)
+from bot.community.dates import local_today, parse_past_date
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.profile_rules import (
@@ -25,21 +35,56 @@ from bot.community.profile_rules import (
     clean_residence,
     clean_tags,
 )
+from bot.config import CategorySettings
 from bot.i18n import Translator
 from storage.database import Database
 from storage.models import Conversation
 
+REGISTER = "register"
+EDIT = "edit"
+CONTRIBUTE = "contribute"
 REGISTER_STEPS = ("consent", "display_name", "residence", "connection", "interests", "skills")
 EDIT_FIELDS = ("display_name", "residence", "connection", "interests", "skills", "language", "timezone")
-SKIPPABLE = {"interests", "skills"}
+CONTRIBUTE_STEPS = ("category", "description", "occurred_on", "link")
+SKIPPABLE = {"interests", "skills", "link"}
 CANCEL_WORDS = {"キャンセル", "やめる", "中止", "cancel", "stop", "quit"}
 SKIP_WORDS = {"スキップ", "なし", "とばす", "skip", "none"}
+DAYS = ("today", "yesterday")  # the quick answers to "when"; typed dates go through bot.community.dates
+# A refusal when the contribution is finally logged (the settings changed meanwhile) re-asks its step.
+_STEP_OF_ERROR = {
+    "contribution.error.unknown_category": "category",
+    "contribution.error.description_empty": "description",
+    "contribution.error.description_too_long": "description",
+    "contribution.error.control_characters": "description",
+    "contribution.error.date_format": "occurred_on",
+    "contribution.error.date_impossible": "occurred_on",
+    "contribution.error.date_future": "occurred_on",
+    "contribution.error.date_too_old": "occurred_on",
+    "contribution.error.link": "link",
+}
 
 
 @dataclass(frozen=True)
 class Choice:
+    """One answer to tap. ``names``: labels from configuration, per language, ahead of ``label_key``."""
+
     value: str
     label_key: str
+    names: tuple[tuple[str, str], ...] = ()
+
+    def label(self, tr: Translator, lang: str) -> str:
+        given = dict(self.names)
+        if lang in given:
+            return given[lang]
+        if tr.has(self.label_key):
+            return tr.t(lang, self.label_key)
+        return next(iter(given.values()), self.value)
+
+
+def category_choice(category: CategorySettings) -> Choice:
+    """A contribution category as a choice: its configured names, else the catalog's."""
+    names = tuple((lang, n) for lang, n in (("ja", category.name_ja), ("en", category.name_en)) if n)
+    return Choice(category.key, f"contribution.category.{category.key}", names)
 
 
 def _choices(step: str) -> tuple[Choice, ...]:
@@ -49,6 +94,8 @@ def _choices(step: str) -> tuple[Choice, ...]:
         return tuple(Choice(c, f"profile.connection.{c}") for c in CONNECTIONS)
     if step == "language":
         return tuple(Choice(lang, f"profile.language.{lang}") for lang in LANGUAGES)
+    if step == "occurred_on":
+        return tuple(Choice(day, f"wizard.contribute.{day}") for day in DAYS)
     return ()
 
 
@@ -60,7 +107,7 @@ class Prompt:
     params: dict[str, Any] = field(default_factory=dict)
     choices: tuple[Choice, ...] = ()
     skippable: bool = False
-    position: int = 0  # 1-based step number within a registration, 0 for an edit
+    position: int = 0  # 1-based step number within a registration or a contribution, 0 for an edit
     total: int = 0
 
 
@@ -68,10 +115,13 @@ class Prompt:
 class Turn:
     """What to say next. ``error`` is set when the answer was not accepted (the prompt is asked again)."""
 
-    outcome: Literal["ask", "registered", "edited", "declined", "cancelled"]
+    outcome: Literal["ask", "registered", "edited", "logged", "declined", "cancelled"]
     prompt: Prompt | None = None
     error: DomainError | None = None
     ambassador: AmbassadorView | None = None
+    flow: str = ""
+    logged: LogResult | None = None
+    answers: dict[str, Any] = field(default_factory=dict)  # what was logged: category, description, …
 
 
 class ConversationService:
@@ -82,12 +132,14 @@ class ConversationService:
         translator: Translator,
         directory: CommunityDirectory,
         ambassadors: AmbassadorService,
+        contributions: ContributionService,
     ) -> None:
         self.db = db
         self.clock = clock
         self.tr = translator
         self.directory = directory
         self.ambassadors = ambassadors
+        self.contributions = contributions
 
     # --- reading and writing the state row -------------------------------------------------------
     async def _load(self, who: Identity) -> Conversation | None:
@@ -137,21 +189,29 @@ class ConversationService:
     async def start_registration(self, who: Identity, language: str) -> Prompt:
         if await self.ambassadors.find(who) is not None:
             raise DomainError("register.error.already_registered")
-        await self._save(who, "register", "consent", {"language": language})
-        return self._prompt("register", "consent", who)
+        await self._save(who, REGISTER, "consent", {"language": language})
+        return self._prompt(REGISTER, "consent", who)
 
     async def start_edit(self, who: Identity, field_name: str) -> Prompt:
         if field_name not in EDIT_FIELDS:
             raise DomainError("profile.error.unknown_field")
         await self.ambassadors.get(who)
-        await self._save(who, "edit", field_name, {})
-        return self._prompt("edit", field_name, who)
+        await self._save(who, EDIT, field_name, {})
+        return self._prompt(EDIT, field_name, who)
+
+    async def start_contribution(self, who: Identity) -> Prompt:
+        """Log a contribution step by step: category, what was done, when, an optional link."""
+        await self.ambassadors.get(who)  # members only: raises profile.error.not_registered
+        await self._save(who, CONTRIBUTE, CONTRIBUTE_STEPS[0], {})
+        return self._prompt(CONTRIBUTE, CONTRIBUTE_STEPS[0], who)
 
     async def current_prompt(self, who: Identity) -> Prompt | None:
         row = await self._load(who)
         return self._prompt(row.flow, row.step, who) if row else None
 
     def _prompt(self, flow: str, step: str, who: Identity) -> Prompt:
+        if flow == CONTRIBUTE:
+            return self._contribution_prompt(step, who)
         params: dict[str, Any] = {}
         if step == "consent":
             cs = self.directory.by_id(who.community_id).settings
@@ -160,7 +220,7 @@ class ConversationService:
                 "url": cs.privacy_notice_url,
                 "version": cs.privacy_notice_version,
             }
-        position = REGISTER_STEPS.index(step) + 1 if flow == "register" else 0
+        position = REGISTER_STEPS.index(step) + 1 if flow == REGISTER else 0
         return Prompt(
             flow=flow,
             step=step,
@@ -169,8 +229,26 @@ class ConversationService:
             choices=_choices(step),
             skippable=step in SKIPPABLE,
             position=position,
-            total=len(REGISTER_STEPS) if flow == "register" else 0,
+            total=len(REGISTER_STEPS) if flow == REGISTER else 0,
         )
+
+    def _contribution_prompt(self, step: str, who: Identity) -> Prompt:
+        params: dict[str, Any] = {"max": DESCRIPTION_MAX} if step == "description" else {}
+        return Prompt(
+            flow=CONTRIBUTE,
+            step=step,
+            question_key=f"wizard.contribute.ask.{step}",
+            params=params,
+            choices=self._contribution_choices(step, who),
+            skippable=step in SKIPPABLE,
+            position=CONTRIBUTE_STEPS.index(step) + 1,
+            total=len(CONTRIBUTE_STEPS),
+        )
+
+    def _contribution_choices(self, step: str, who: Identity) -> tuple[Choice, ...]:
+        if step == "category":
+            return tuple(category_choice(c) for c in self.contributions.categories(who.community_id))
+        return _choices(step)
 
     # --- answering --------------------------------------------------------------------------------
     async def answer(self, who: Identity, text: str | None = None, choice: str | None = None) -> Turn | None:
@@ -182,24 +260,26 @@ class ConversationService:
         raw = (text or "").strip()
         if choice is None and _norm(raw) in CANCEL_WORDS:
             await self.end(who)
-            return Turn("cancelled")
+            return Turn("cancelled", flow=flow)
+        if flow == CONTRIBUTE:
+            return await self._answer_contribution(who, step, data, raw, choice)
         try:
             value = self._interpret(step, raw, choice)
         except DomainError as err:
-            return Turn("ask", self._prompt(flow, step, who), error=err)
+            return Turn("ask", self._prompt(flow, step, who), error=err, flow=flow)
 
-        if flow == "edit":
+        if flow == EDIT:
             try:
                 view = await self.ambassadors.update_profile(who, ProfileChanges(**{step: value}))
             except DomainError as err:
-                return Turn("ask", self._prompt(flow, step, who), error=err)
+                return Turn("ask", self._prompt(flow, step, who), error=err, flow=flow)
             await self.end(who)
-            return Turn("edited", ambassador=view)
+            return Turn("edited", ambassador=view, flow=flow)
 
         if step == "consent":
             if value != "agree":
                 await self.end(who)
-                return Turn("declined")
+                return Turn("declined", flow=flow)
             data["consented"] = True
         else:
             data[step] = value
@@ -207,7 +287,7 @@ class ConversationService:
         if following < len(REGISTER_STEPS):
             next_step = REGISTER_STEPS[following]
             await self._save(who, flow, next_step, data)
-            return Turn("ask", self._prompt(flow, next_step, who))
+            return Turn("ask", self._prompt(flow, next_step, who), flow=flow)
         return await self._finish_registration(who, data)
 
     def _interpret(self, step: str, raw: str, choice: str | None) -> str:
@@ -218,12 +298,10 @@ class ConversationService:
                 if choice in {c.value for c in choices}:
                     return choice
                 raise DomainError("wizard.error.pick_one")
-            wanted = _norm(raw)
-            for c in choices:
-                labels = {_norm(self.tr.t(lang, c.label_key)) for lang in LANGUAGES} | {c.value}
-                if wanted in labels:
-                    return c.value
-            raise DomainError("wizard.error.pick_one")
+            found = self._typed_choice(choices, raw)
+            if found is None:
+                raise DomainError("wizard.error.pick_one")
+            return found
         if choice is not None:
             raise DomainError("wizard.error.type_answer")
         if step in SKIPPABLE and _norm(raw) in SKIP_WORDS:
@@ -237,6 +315,14 @@ class ConversationService:
             clean_tags(raw, step)
             return raw
         return raw  # language/timezone are checked by update_profile
+
+    def _typed_choice(self, choices: tuple[Choice, ...], raw: str) -> str | None:
+        """The choice whose label (in either language) or value was typed."""
+        wanted = _norm(raw)
+        for c in choices:
+            if wanted in {_norm(c.label(self.tr, lang)) for lang in LANGUAGES} | {c.value}:
+                return c.value
+        return None
 
     async def _finish_registration(self, who: Identity, data: dict[str, Any]) -> Turn:
         cs = self.directory.by_id(who.community_id).settings
@@ -254,7 +340,63 @@ class ConversationService:
             language=data.get("language") or cs.default_language,
             timezone=cs.timezone,
         )
-        return Turn("registered", ambassador=view)
+        return Turn("registered", ambassador=view, flow=REGISTER)
+
+    # --- the contribution dialogue ------------------------------------------------------------------
+    async def _answer_contribution(
+        self, who: Identity, step: str, data: dict[str, Any], raw: str, choice: str | None
+    ) -> Turn | None:
+        try:
+            data[step] = self._contribution_value(who, step, raw, choice)
+        except DomainError as err:
+            return Turn("ask", self._prompt(CONTRIBUTE, step, who), error=err, flow=CONTRIBUTE)
+        # The next question is the first one not answered yet (all of them, unless one was re-asked).
+        next_step = next((s for s in CONTRIBUTE_STEPS if s not in data), None)
+        if next_step is not None:
+            await self._save(who, CONTRIBUTE, next_step, data)
+            return Turn("ask", self._prompt(CONTRIBUTE, next_step, who), flow=CONTRIBUTE)
+        return await self._finish_contribution(who, data)
+
+    def _contribution_value(self, who: Identity, step: str, raw: str, choice: str | None) -> str:
+        """The checked value of one answer, by the rules ``ContributionService.log`` applies."""
+        if step == "category":
+            if choice is None:
+                if not raw:
+                    raise DomainError("wizard.error.pick_one")
+                found = self._typed_choice(self._contribution_choices(step, who), raw)
+                if found is None:
+                    raise DomainError("contribution.error.unknown_category", category=raw[:32])
+                choice = found
+            return self.contributions.category(who.community_id, choice).key
+        if step == "occurred_on":
+            if choice is not None and choice not in DAYS:
+                raise DomainError("wizard.error.pick_one")
+            tz = self.directory.by_id(who.community_id).settings.timezone
+            return parse_past_date(choice or raw, local_today(self.clock.now(), tz)).isoformat()
+        if choice is not None:
+            raise DomainError("wizard.error.type_answer")
+        if step == "description":
+            return clean_description(raw)
+        if _norm(raw) in SKIP_WORDS:  # the link
+            return ""
+        return clean_link(raw) or ""
+
+    async def _finish_contribution(self, who: Identity, data: dict[str, Any]) -> Turn | None:
+        # Ending the row first is the claim: of two deliveries of the last answer, one logs.
+        if not await self.end(who):
+            return None
+        try:
+            result = await self.contributions.log(
+                who, data["category"], data["description"], data["occurred_on"], data["link"] or None
+            )
+        except DomainError as err:
+            step = _STEP_OF_ERROR.get(err.key)
+            if step is None:
+                raise
+            data.pop(step, None)
+            await self._save(who, CONTRIBUTE, step, data)
+            return Turn("ask", self._prompt(CONTRIBUTE, step, who), error=err, flow=CONTRIBUTE)
+        return Turn("logged", flow=CONTRIBUTE, logged=result, answers=data)
 
 
 def _norm(text: str) -> str:

@@ -1,6 +1,7 @@
 """What the LINE face says to each event: it reads the event, calls the services, returns messages.
 
-No rule lives here: registration steps, checks and links are in ``bot/community``.
+No rule lives here: registration and contribution steps, checks and links are in ``bot/community``. The
+contribution commands (log, history, ranking, stage, thanks) are in ``bot/line/contributions.py``.
 """
 
 from __future__ import annotations
@@ -28,10 +29,22 @@ from bot.hub import Hub
 from bot.i18n import pick_language
 from bot.line import render
 from bot.line.client import LineClient
+from bot.line.contributions import LineContributions
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("register", "profile", "leave", "link", "help")
+COMMANDS = (
+    "register",
+    "profile",
+    "leave",
+    "link",
+    "help",
+    "contribute",
+    "history",
+    "ranking",
+    "stage",
+    "thanks",
+)
 
 
 class LineConversation:
@@ -42,6 +55,7 @@ class LineConversation:
         self.ref = ref
         self.client = client
         self.tr = hub.tr
+        self.contributions = LineContributions(hub, ref)
 
     # --- entry point -----------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -127,6 +141,9 @@ class LineConversation:
             turn = await self.hub.conversations.answer(who, text=raw)
             if turn is not None:
                 return await self.after_turn(who, turn)
+        thanks = self.contributions.thanks_of(raw)
+        if thanks is not None:
+            return await self.contributions.thank(who, lang, *thanks)
         command = self.command_of(raw)
         if command is not None:
             return await self.run_command(who, lang, command)
@@ -211,6 +228,16 @@ class LineConversation:
                     ],
                 )
             ]
+        if command == "contribute":
+            return await self.contributions.start(who, lang)
+        if command == "history":
+            return await self.contributions.history(who, lang)
+        if command == "ranking":
+            return await self.contributions.ranking(who, lang)
+        if command == "stage":
+            return await self.contributions.stage(who, lang)
+        if command == "thanks":
+            return self.contributions.thanks_usage(lang)
         if command == "link":
             issued = await self.hub.links.issue(who)
             minutes = self.hub.settings.registration.link_code_minutes
@@ -219,14 +246,12 @@ class LineConversation:
                 render.text(issued.code),
             ]
         registered = await self.registered(who)
-        return [
-            render.text(
-                self.tr.t(
-                    lang, "line.help.registered" if registered else "line.help.guest", community=self.ref.name
-                ),
-                render.menu_items(self.tr, lang, registered),
-            )
-        ]
+        if registered:
+            body = self.tr.t(lang, "line.help.registered", community=self.ref.name)
+            body += "\n" + self.tr.t(lang, "line.contribute.help")
+        else:
+            body = self.tr.t(lang, "line.help.guest", community=self.ref.name)
+        return [render.text(body, render.menu_items(self.tr, lang, registered))]
 
     async def after_turn(self, who: Identity, turn: Turn) -> list[Message]:
         lang = await self.language(who)
@@ -253,7 +278,12 @@ class LineConversation:
                 render.text(self.tr.t(view.language, "line.profile.saved")),
                 render.profile_message(self.tr, view.language, view, self.ref.name),
             ]
-        key = "wizard.declined" if turn.outcome == "declined" else "wizard.cancelled"
+        if turn.outcome == "logged":
+            return await self.contributions.logged(who, turn)
+        if turn.outcome == "declined":
+            key = "wizard.declined"
+        else:
+            key = "line.contribute.cancelled" if turn.flow == "contribute" else "wizard.cancelled"
         return [
             render.text(self.tr.t(lang, key), render.menu_items(self.tr, lang, await self.registered(who)))
         ]

@@ -1,4 +1,7 @@
-"""LINE messages built from service results: text with quick replies, and the Flex profile card."""
+"""LINE messages built from service results: text with quick replies, and the Flex profile card.
+
+The contribution cards (history, ranking) are in ``bot/line/contribution_cards.py``.
+"""
 
 from __future__ import annotations
 
@@ -38,10 +41,15 @@ def _label(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
 
 
+def quick_reply(items: list[QuickReplyItem] | None) -> QuickReply | None:
+    """Quick reply buttons under a message (text or Flex); LINE shows at most 13."""
+    return QuickReply(items=items[:QUICK_REPLY_MAX]) if items else None
+
+
 def text(body: str, quick: list[QuickReplyItem] | None = None) -> TextMessage:
     body = body if len(body) <= TEXT_MAX else body[: TEXT_MAX - 1] + "…"
     if quick:
-        return TextMessage(text=body, quick_reply=QuickReply(items=quick[:QUICK_REPLY_MAX]))
+        return TextMessage(text=body, quick_reply=quick_reply(quick))
     return TextMessage(text=body)
 
 
@@ -61,15 +69,18 @@ def prompt_message(tr: Translator, lang: str, prompt: Prompt, error: str | None 
     question = tr.t(lang, prompt.question_key, **prompt.params)
     if prompt.total:
         question = tr.t(lang, "wizard.progress", position=prompt.position, total=prompt.total) + question
+    extra = [message_item(tr.t(lang, "wizard.skip"))] if prompt.skippable else []
+    extra.append(message_item(tr.t(lang, "wizard.cancel")))
+    labels = [c.label(tr, lang) for c in prompt.choices]
+    room = QUICK_REPLY_MAX - len(extra)
+    if len(labels) > room:  # more choices than buttons: list them all, so any can be typed
+        question += "\n" + "\n".join(f"・{label}" for label in labels)
     parts.append(question)
     items = [
-        postback_item(tr.t(lang, c.label_key), postback_data("answer", step=prompt.step, value=c.value))
-        for c in prompt.choices
+        postback_item(label, postback_data("answer", step=prompt.step, value=c.value))
+        for c, label in zip(prompt.choices[:room], labels, strict=False)
     ]
-    if prompt.skippable:
-        items.append(message_item(tr.t(lang, "wizard.skip")))
-    items.append(message_item(tr.t(lang, "wizard.cancel")))
-    return text("\n\n".join(parts), items)
+    return text("\n\n".join(parts), items + extra)
 
 
 def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyItem]:
@@ -79,9 +90,8 @@ def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyIt
             postback_item(tr.t(lang, "line.menu.help"), postback_data("help")),
         ]
     return [
-        postback_item(tr.t(lang, "line.menu.profile"), postback_data("profile")),
-        postback_item(tr.t(lang, "line.menu.link"), postback_data("link")),
-        postback_item(tr.t(lang, "line.menu.help"), postback_data("help")),
+        postback_item(tr.t(lang, f"line.menu.{action}"), postback_data(action))
+        for action in ("contribute", "history", "ranking", "stage", "profile", "link", "help")
     ]
 
 

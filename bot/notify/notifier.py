@@ -51,8 +51,11 @@ class Notifier:
     def detach(self, platform: Platform) -> None:
         self._sinks.pop(platform, None)
 
-    async def stage_changed(self, community_id: int, change: StageChange) -> Delivery:
-        """After a promotion or a staff change: sync Discord stage roles, and tell the member."""
+    async def stage_changed(self, community_id: int, change: StageChange, *, tell: bool = True) -> Delivery:
+        """After a promotion or a staff change: sync Discord stage roles, and tell the member.
+
+        ``tell=False`` when the face says it in its own (free) reply, so no push is spent on it.
+        """
         async with self.db.transaction() as s:
             discord_id = await s.scalar(
                 select(PlatformIdentity.external_id).where(
@@ -64,6 +67,8 @@ class Notifier:
         sink = self._sinks.get("discord")
         if discord_id and sink and (change.role_ids_to_add or change.role_ids_to_remove):
             await sink.sync_roles(community_id, discord_id, change.role_ids_to_add, change.role_ids_to_remove)
+        if not tell:
+            return None
         key = "stage.promoted_message" if change.new > change.old else "stage.changed_message"
         return await self.tell(
             community_id,
