@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.community.identity import Identity
 from bot.config import Settings, settings_from_mapping
@@ -35,7 +35,7 @@ from bot.line.standin import (
 from bot.line.webhook import LINE_FACE, create_line_app
 from bot.logging_setup import configure_logging
 from storage.migrate import upgrade
-from storage.models import Ambassador
+from storage.models import Ambassador, LedgerEntry
 
 DEMO_GUILD = 1_180_000_000_000_000_001
 DEMO_SECRET = "demo-channel-secret"
@@ -111,11 +111,12 @@ class LineUser:
 
     async def _post(self, event: dict[str, Any], shown: str) -> None:
         self.demo.t.say("LINE", self.name, shown)
-        before = len(self.demo.api.replies())
+        before, pushed = len(self.demo.api.replies()), len(self.demo.api.pushes())
         await self.demo.post_line([event])
         for reply in self.demo.api.replies()[before:]:
             for message in reply.messages:
                 self.demo.t.say("LINE", "bot", _line_text(message))
+        self.demo.show_pushes(pushed)
 
     async def follow(self) -> None:
         await self._post(follow_event(self.user_id), "(adds the official account as a friend / 友だち追加)")
@@ -155,6 +156,14 @@ class Demo:
             http,
             transcript,
         )
+
+    def show_pushes(self, since: int) -> None:
+        """Pushes (paid messages) sent since ``since``, with their recipient."""
+        names = {"U-hanako": "花子", "U-sam": "Sam", "U-aiko": "あいこ"}
+        for push in self.api.pushes()[since:]:
+            to = str((push.body or {}).get("to", ""))
+            for text in push.texts:
+                self.t.say("LINE", f"bot (push to {names.get(to, to)})", text)
 
     async def post_line(self, events: list[dict[str, Any]], secret: str = DEMO_SECRET) -> int:
         body = webhook_body(events)
@@ -276,6 +285,8 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     t.say("Discord", "bot", "(panel) " + (env_last_content(shown) or ""))
     t.note(f"Bob still has the role: {role.id in [r.id for r in bob.member.roles]}")
 
+    await _contribution_scenes(demo, hanako, sam)
+
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
         rows = (
@@ -291,6 +302,48 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     t.note(
         f"member numbers are never reused: the next one will be No. {max(a.member_number for a in rows) + 1}"
     )
+
+
+async def _contribution_scenes(demo: Demo, hanako: LineUser, sam: LineUser) -> None:
+    t = demo.t
+    ref = demo.hub.communities.by_key("ama")
+    assert ref is not None
+
+    t.title("LINE: 花子 logs a contribution step by step (it waits for staff review)")
+    await hanako.send("貢献")
+    await hanako.tap("action=answer&step=category&value=knowledge", "知見の提供")
+    await hanako.send("島の中学校でデザインの出前授業をしました")
+    await hanako.send("2026-12-31")  # a future date: explained, asked again
+    await hanako.tap("action=answer&step=occurred_on&value=yesterday", "昨日")
+    await hanako.send("https://example.jp/report/123")
+
+    t.title("LINE: Sam logs a visit and thanks 花子 by her member number (her first point: a new stage)")
+    await sam.send("contribute")
+    await sam.send("Visiting again")
+    await sam.send("Came back for the Kinnyamoniya festival")
+    await sam.send("today")
+    await sam.send("skip")
+    await sam.send("thanks No.2 for the design lesson")
+
+    t.title("Staff approve 花子's contribution; she checks her stage and the ranking")
+    staff = Identity(ref.id, "discord", "staff-member")
+    [first, *_] = await demo.hub.contributions.pending(ref.id)
+    result = await demo.hub.contributions.review(ref.id, first.seq, staff, approve=True)
+    t.note(f"approved #{first.seq} ({first.category}, {result.points} points) for No. {first.member_number}")
+    await hanako.send("段階")
+    await hanako.send("ランキング")
+
+    t.title("The ledger is checked, then a row is tampered with behind the hub's back")
+    report = await demo.hub.ledger.verify(ref.id)
+    t.note(f"ledger verify: {'ok' if report.ok else report.problem}, {report.checked} entries")
+    async with demo.hub.db.transaction() as s:
+        await s.execute(
+            update(LedgerEntry)
+            .where(LedgerEntry.community_id == ref.id, LedgerEntry.seq == 1)
+            .values(claimed_points=1000)
+        )
+    report = await demo.hub.ledger.verify(ref.id)
+    t.note(f"ledger verify: {'ok' if report.ok else 'BROKEN'} at entry #{report.seq} ({report.problem})")
 
 
 def env_last_content(result: Any) -> str | None:

@@ -19,6 +19,12 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "You have left (No. 4).",
         "Bob still has the role: False",
         "the next one will be No. 5",
+        "⚠️ 「2026-12-31」は未来の日付です。",  # a contribution with a future date, explained
+        "運営スタッフの確認後にポイントが加算されます。",  # 花子's claim waits for review
+        "[LINE] bot (push to 花子) › おめでとうございます！ 関わりの段階が「関わる」",
+        "累計 11ポイント",  # 1 for the thanks + 10 approved
+        "ledger verify: ok, 4 entries",
+        "ledger verify: BROKEN at entry #1 (changed)",
         "Demo finished.",
     ):
         assert expected in text, expected
