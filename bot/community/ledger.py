@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,24 +26,51 @@ KINDS = ("claim", "approve", "reject", "correct", "thanks", "auto")
 # Kinds whose entry is an approved contribution of its category (counted for stage conditions).
 COUNTED_KINDS = ("claim", "approve", "auto")
 HASHED_FIELDS = (
-    "community_id", "seq", "ambassador_id", "kind", "category", "points", "claimed_points", "refers_to",
-    "actor", "giver_ambassador_id", "description", "link", "occurred_on", "created_at",
-)  # fmt: skip
+    "community_id",
+    "seq",
+    "ambassador_id",
+    "kind",
+    "category",
+    "points",
+    "claimed_points",
+    "refers_to",
+    "actor",
+    "giver_ambassador_id",
+    "description",
+    "link",
+    "occurred_on",
+    "created_at",
+)  # fmt: skip  (created_at must stay last: canonical_values formats it)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def canonical_values(values: Sequence[Any]) -> str:
+    """The exact text that is hashed: a JSON array of the hashed fields in ``HASHED_FIELDS`` order, the
+    last one (``created_at``) as UTC ISO 8601 to the microsecond."""
+    *head, created_at = values
+    head.append(utc_text(created_at))
+    return _encode(head)
+
+
+def utc_text(moment: datetime) -> str:
+    """UTC ISO 8601 to the microsecond; a naive value is UTC already (SQLite keeps them so)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "+00:00"
 
 
 def canonical(fields: dict[str, Any]) -> str:
-    """The exact text that is hashed: sorted JSON of the hashed fields, times in UTC to the microsecond."""
-    out: dict[str, Any] = {}
-    for name in HASHED_FIELDS:
-        value = fields[name]
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        out[name] = value
-    return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return canonical_values([fields[name] for name in HASHED_FIELDS])
+
+
+def hash_values(prev_hash: str, values: Sequence[Any]) -> str:
+    return hashlib.sha256((prev_hash + "\n" + canonical_values(values)).encode()).hexdigest()
 
 
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + "\n" + canonical(fields)).encode()).hexdigest()
+    return hash_values(prev_hash, [fields[name] for name in HASHED_FIELDS])
 
 
 @dataclass(frozen=True)
@@ -156,7 +184,10 @@ class LedgerVerifier:
             return str(await s.scalar(select(Community.ledger_head).where(Community.id == community_id)))
 
     async def verify(self, community_id: int) -> VerifyReport:
-        columns = [getattr(LedgerEntry, name) for name in HASHED_FIELDS]
+        # created_at read as the backend stores it (naive UTC on SQLite): formatted once by utc_text,
+        # without the aware-datetime round trip the model's type would add for every row.
+        columns = [getattr(LedgerEntry, name) for name in HASHED_FIELDS[:-1]]
+        columns.append(type_coerce(LedgerEntry.created_at, DateTime(timezone=True)))
         expected_seq, prev = 1, GENESIS_HASH
         checked = 0
         async with self.db.transaction() as s:
@@ -171,20 +202,24 @@ class LedgerVerifier:
                 .order_by(LedgerEntry.seq)
                 .execution_options(yield_per=self.BATCH)
             )
-            async for row in result:
-                fields = dict(zip(HASHED_FIELDS, row[: len(HASHED_FIELDS)], strict=True))
-                seq = fields["seq"]
-                if seq != expected_seq:
-                    problem = "removed" if seq > expected_seq else "reordered"
-                    return VerifyReport(community_id, checked, problem, expected_seq)
-                if row.prev_hash != prev:
-                    # Moved, or an entry before it was replaced whole (content and hash rewritten).
-                    return VerifyReport(community_id, checked, "unlinked", seq)
-                if entry_hash(prev, fields) != row.hash:
-                    return VerifyReport(community_id, checked, "changed", seq)
-                prev = row.hash
-                expected_seq += 1
-                checked += 1
+            width = len(HASHED_FIELDS)
+            seq_at = HASHED_FIELDS.index("seq")
+            # Rows in partitions: one await per batch, not per row (that alone was most of the time).
+            async for partition in result.partitions(self.BATCH):
+                for row in partition:
+                    values = row[:width]
+                    seq = values[seq_at]
+                    if seq != expected_seq:
+                        problem = "removed" if seq > expected_seq else "reordered"
+                        return VerifyReport(community_id, checked, problem, expected_seq)
+                    if row[width] != prev:
+                        # Moved, or an entry before it was replaced whole (content and hash rewritten).
+                        return VerifyReport(community_id, checked, "unlinked", seq)
+                    if hash_values(prev, values) != row[width + 1]:
+                        return VerifyReport(community_id, checked, "changed", seq)
+                    prev = row[width + 1]
+                    expected_seq += 1
+                    checked += 1
         if checked != head.ledger_seq or prev != head.ledger_head:
             return VerifyReport(community_id, checked, "removed", checked + 1)
         return VerifyReport(community_id, checked)
