@@ -43,7 +43,9 @@ DEMO_TOKEN = "demo-channel-token"
 JST = ZoneInfo("Asia/Tokyo")
 
 
-def demo_settings(db_url: str, line_api: str, role_id: int | None = None) -> Settings:
+def demo_settings(
+    db_url: str, line_api: str, role_id: int | None = None, staff_role_id: int | None = None
+) -> Settings:
     return settings_from_mapping(
         {
             "database": {"url": db_url},
@@ -56,7 +58,11 @@ def demo_settings(db_url: str, line_api: str, role_id: int | None = None) -> Set
                     "name": "海士町オフィシャルアンバサダー",
                     "privacy_notice_version": "2026-04",
                     "privacy_notice_url": "https://example.jp/ama/privacy",
-                    "discord": {"guild_id": DEMO_GUILD, "ambassador_role_id": role_id},
+                    "discord": {
+                        "guild_id": DEMO_GUILD,
+                        "ambassador_role_id": role_id,
+                        "staff_role_id": staff_role_id,
+                    },
                     "line": {"channel_secret": DEMO_SECRET, "channel_access_token": DEMO_TOKEN},
                 }
             ],
@@ -285,7 +291,8 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     t.say("Discord", "bot", "(panel) " + (env_last_content(shown) or ""))
     t.note(f"Bob still has the role: {role.id in [r.id for r in bob.member.roles]}")
 
-    await _contribution_scenes(demo, hanako, sam)
+    staff = guild.add_member(env.create_user("yakuba"), roles=[guild.roles["運営スタッフ"]])
+    await _contribution_scenes(demo, channel, aiko, staff, hanako, sam)
 
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
@@ -304,7 +311,9 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     )
 
 
-async def _contribution_scenes(demo: Demo, hanako: LineUser, sam: LineUser) -> None:
+async def _contribution_scenes(
+    demo: Demo, channel: Any, aiko: Any, staff: Any, hanako: LineUser, sam: LineUser
+) -> None:
     t = demo.t
     ref = demo.hub.communities.by_key("ama")
     assert ref is not None
@@ -325,11 +334,25 @@ async def _contribution_scenes(demo: Demo, hanako: LineUser, sam: LineUser) -> N
     await sam.send("skip")
     await sam.send("thanks No.2 for the design lesson")
 
-    t.title("Staff approve 花子's contribution; she checks her stage and the ranking")
-    staff = Identity(ref.id, "discord", "staff-member")
-    [first, *_] = await demo.hub.contributions.pending(ref.id)
-    result = await demo.hub.contributions.review(ref.id, first.seq, staff, approve=True)
-    t.note(f"approved #{first.seq} ({first.category}, {result.points} points) for No. {first.member_number}")
+    t.title("Discord: Aiko logs a contribution with /contribute")
+    t.say("Discord", "aiko", "/contribute category:furusato_tax what:ふるさと納税で島の学校を応援 when:昨日")
+    logged = await aiko.slash(
+        channel, "contribute", category="furusato_tax", what="ふるさと納税で島の学校を応援", when="昨日"
+    )
+    t.say("Discord", "bot", _discord_reply(logged))
+
+    t.title("Staff review the queue on Discord with /review; each member is told on their own app")
+    t.say("Discord", "yakuba (staff)", "/review")
+    panel = await staff.slash(channel, "review")
+    t.say("Discord", "bot", _discord_reply(panel))
+    for _ in range(3):
+        pushed = len(demo.api.pushes())
+        t.say("Discord", "yakuba (staff)", "presses “Approve”")
+        await staff.click(panel.response.message, custom_id="review:approve")
+        t.say("Discord", "bot", "(panel) " + (env_last_content(panel) or ""))
+        demo.show_pushes(pushed)
+    for dm in aiko.user.dm_channel.history():
+        t.say("Discord", "bot (DM to aiko)", dm.content)
     await hanako.send("段階")
     await hanako.send("ランキング")
 
@@ -385,7 +408,8 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
                         guild = env.create_guild("海士町アンバサダー", id=DEMO_GUILD)
                         channel = guild.create_text_channel("ひろば")
                         role = guild.create_role("アンバサダー")
-                        await hub.reconfigure(demo_settings(url, api.base_url, role.id))
+                        staff_role = guild.create_role("運営スタッフ")
+                        await hub.reconfigure(demo_settings(url, api.base_url, role.id, staff_role.id))
                         demo = Demo(hub, api, app, base_url, http, transcript)
                         await _scenes(demo, env, guild, channel, role)
                 finally:

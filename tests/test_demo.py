@@ -23,7 +23,10 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "運営スタッフの確認後にポイントが加算されます。",  # 花子's claim waits for review
         "[LINE] bot (push to 花子) › おめでとうございます！ 関わりの段階が「関わる」",
         "累計 11ポイント",  # 1 for the thanks + 10 approved
-        "ledger verify: ok, 4 entries",
+        "ledger verify: ok, 7 entries",
+        "Logged (#4). Hometown tax: 5 points",  # Aiko's /contribute on Discord
+        "[LINE] bot (push to 花子) › 貢献記録 #1（知見の提供）が承認されました。+10ポイント",  # /review
+        "[Discord] bot (DM to aiko) › Your contribution #4 (Hometown tax) was approved. +5 points",
         "ledger verify: BROKEN at entry #1 (changed)",
         "Demo finished.",
     ):
