@@ -91,3 +91,14 @@ async def test_concurrent_appends_keep_one_unbroken_chain(hub: Hub) -> None:
     async with hub.db.transaction() as s:
         head = await s.scalar(select(Community.ledger_seq).where(Community.id == alice.community_id))
     assert head == 20
+
+
+async def test_with_two_problems_the_earlier_one_is_named(hub: Hub) -> None:
+    alice = await filled(hub)
+    await _tamper(hub, update(LedgerEntry).where(LedgerEntry.seq == 2).values(description="x"))
+    await _tamper(hub, delete(LedgerEntry).where(LedgerEntry.seq == 5))
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq, report.checked) == ("changed", 2, 1)
+    await _tamper(hub, delete(LedgerEntry).where(LedgerEntry.seq == 1))
+    report = await hub.ledger.verify(alice.community_id)
+    assert (report.problem, report.seq, report.checked) == ("removed", 1, 0)
