@@ -102,6 +102,17 @@ async def ambassador_for(session: AsyncSession, who: Identity) -> Ambassador | N
     )
 
 
+async def active_by_number(session: AsyncSession, community_id: int, member_number: int) -> Ambassador | None:
+    """The active ambassador with this member number in this community, if any."""
+    return await session.scalar(
+        select(Ambassador).where(
+            Ambassador.community_id == community_id,
+            Ambassador.member_number == member_number,
+            Ambassador.status == "active",
+        )
+    )
+
+
 async def platforms_of(session: AsyncSession, ambassador: Ambassador) -> tuple[Platform, ...]:
     rows = await session.scalars(
         select(PlatformIdentity.platform)

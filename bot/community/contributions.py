@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.community import ledger
-from bot.community.ambassadors import AmbassadorView, ambassador_for, platforms_of, view_of
+from bot.community.ambassadors import AmbassadorView, active_by_number, ambassador_for, platforms_of, view_of
 from bot.community.communities import CommunityDirectory
 from bot.community.dates import local_today, parse_past_date
 from bot.community.errors import DomainError
@@ -314,13 +314,7 @@ class ContributionService:
             if g is None:
                 raise DomainError("thanks.error.giver_not_member")
             if isinstance(receiver, int):
-                r = await s.scalar(
-                    select(Ambassador).where(
-                        Ambassador.community_id == giver.community_id,
-                        Ambassador.member_number == receiver,
-                        Ambassador.status == "active",
-                    )
-                )
+                r = await active_by_number(s, giver.community_id, receiver)
             else:
                 r = await ambassador_for(s, receiver)
             if r is None:

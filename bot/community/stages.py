@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.community import audit
-from bot.community.ambassadors import AmbassadorView, ambassador_for, platforms_of, view_of
+from bot.community.ambassadors import AmbassadorView, active_by_number, ambassador_for, platforms_of, view_of
 from bot.community.communities import CommunityDirectory
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
@@ -115,13 +115,7 @@ class StageService:
         if stage is not None and not 1 <= stage <= TOP_STAGE:
             raise DomainError("stage.error.unknown_stage")
         async with self.db.transaction() as s:
-            a = await s.scalar(
-                select(Ambassador).where(
-                    Ambassador.community_id == community_id,
-                    Ambassador.member_number == member_number,
-                    Ambassador.status == "active",
-                )
-            )
+            a = await active_by_number(s, community_id, member_number)
             if a is None:
                 raise DomainError("contribution.error.unknown_member", number=member_number)
             old = a.stage
