@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, select, type_coerce, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.database import Database
 from storage.models import GENESIS_HASH, Community, LedgerEntry, PointTotal
@@ -54,8 +54,13 @@ def canonical_values(values: Sequence[Any]) -> str:
     return _encode(head)
 
 
-def utc_text(moment: datetime) -> str:
-    """UTC ISO 8601 to the microsecond; a naive value is UTC already (SQLite keeps them so)."""
+def utc_text(moment: datetime | str) -> str:
+    """UTC ISO 8601 to the microsecond. A naive value is UTC already; so is SQLite's stored text
+    ("YYYY-MM-DD HH:MM:SS.ffffff", always six fraction digits), read raw by the verifier."""
+    if isinstance(moment, str):
+        if len(moment) == 26 and moment[10] in " T":
+            return moment[:10] + "T" + moment[11:] + "+00:00"
+        moment = datetime.fromisoformat(moment)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "+00:00"
@@ -184,42 +189,65 @@ class LedgerVerifier:
             return str(await s.scalar(select(Community.ledger_head).where(Community.id == community_id)))
 
     async def verify(self, community_id: int) -> VerifyReport:
-        # created_at read as the backend stores it (naive UTC on SQLite): formatted once by utc_text,
-        # without the aware-datetime round trip the model's type would add for every row.
-        columns = [getattr(LedgerEntry, name) for name in HASHED_FIELDS[:-1]]
-        columns.append(type_coerce(LedgerEntry.created_at, DateTime(timezone=True)))
+        """Walk the chain up to the head read at the start (later appends are not half-seen)."""
         expected_seq, prev = 1, GENESIS_HASH
-        checked = 0
-        async with self.db.transaction() as s:
+        width, seq_at = len(HASHED_FIELDS), HASHED_FIELDS.index("seq")
+        async with self.db.engine.connect() as conn:
             head = (
-                await s.execute(
+                await conn.execute(
                     select(Community.ledger_seq, Community.ledger_head).where(Community.id == community_id)
                 )
             ).one()
-            result = await s.stream(
-                select(*columns, LedgerEntry.prev_hash, LedgerEntry.hash)
-                .where(LedgerEntry.community_id == community_id)
-                .order_by(LedgerEntry.seq)
-                .execution_options(yield_per=self.BATCH)
-            )
-            width = len(HASHED_FIELDS)
-            seq_at = HASHED_FIELDS.index("seq")
-            # Rows in partitions: one await per batch, not per row (that alone was most of the time).
-            async for partition in result.partitions(self.BATCH):
-                for row in partition:
+            await conn.commit()
+            async for page in self._pages(conn, community_id, head.ledger_seq):
+                for row in page:
                     values = row[:width]
                     seq = values[seq_at]
                     if seq != expected_seq:
                         problem = "removed" if seq > expected_seq else "reordered"
-                        return VerifyReport(community_id, checked, problem, expected_seq)
+                        return VerifyReport(community_id, expected_seq - 1, problem, expected_seq)
                     if row[width] != prev:
                         # Moved, or an entry before it was replaced whole (content and hash rewritten).
-                        return VerifyReport(community_id, checked, "unlinked", seq)
+                        return VerifyReport(community_id, seq - 1, "unlinked", seq)
                     if hash_values(prev, values) != row[width + 1]:
-                        return VerifyReport(community_id, checked, "changed", seq)
+                        return VerifyReport(community_id, seq - 1, "changed", seq)
                     prev = row[width + 1]
                     expected_seq += 1
-                    checked += 1
+        checked = expected_seq - 1
         if checked != head.ledger_seq or prev != head.ledger_head:
             return VerifyReport(community_id, checked, "removed", checked + 1)
         return VerifyReport(community_id, checked)
+
+    async def _pages(
+        self, conn: AsyncConnection, community_id: int, last_seq: int
+    ) -> AsyncIterator[list[Any]]:
+        """Rows in seq order, a page at a time, through the raw driver (no per-row result processing).
+
+        Keyset pages over the (community_id, seq) unique index, ordered by seq as the chain must be.
+        """
+        cols = ", ".join(HASHED_FIELDS) + ", prev_hash, hash"
+        # PostgreSQL writes created_at in UTC as text itself, in the form SQLite stores (see utc_text).
+        pg_cols = cols.replace(
+            "created_at", """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+        )
+        raw = (await conn.get_raw_connection()).driver_connection
+        after = 0
+        while after < last_seq:
+            if conn.dialect.name == "postgresql":
+                page: list[Any] = await raw.fetch(  # type: ignore[union-attr]
+                    f"SELECT {pg_cols} FROM ledger_entries WHERE community_id = $1 AND seq > $2 "
+                    f"AND seq <= $3 ORDER BY seq LIMIT {self.BATCH}",
+                    community_id, after, last_seq,
+                )  # fmt: skip
+            else:
+                cursor = await raw.execute(  # type: ignore[union-attr]
+                    f"SELECT {cols} FROM ledger_entries WHERE community_id = ? AND seq > ? AND seq <= ? "
+                    f"ORDER BY seq LIMIT {self.BATCH}",
+                    (community_id, after, last_seq),
+                )  # fmt: skip
+                page = list(await cursor.fetchall())
+                await cursor.close()
+            if not page:
+                return
+            yield page
+            after = page[-1][1]
