@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from bot.community.identity import Identity
@@ -102,3 +104,27 @@ async def test_with_two_problems_the_earlier_one_is_named(hub: Hub) -> None:
     await _tamper(hub, delete(LedgerEntry).where(LedgerEntry.seq == 1))
     report = await hub.ledger.verify(alice.community_id)
     assert (report.problem, report.seq, report.checked) == ("removed", 1, 0)
+
+
+async def test_appends_during_a_verify_are_not_half_seen(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.community.ledger import LedgerVerifier
+
+    alice = await filled(hub)
+    monkeypatch.setattr(LedgerVerifier, "BATCH", 2)
+    pages = LedgerVerifier._pages
+
+    async def pages_with_an_append_in_between(
+        self: LedgerVerifier, *args: object
+    ) -> AsyncIterator[list[object]]:
+        first = True
+        async for page in pages(self, *args):  # type: ignore[arg-type]
+            yield page
+            if first:  # someone logs a contribution while the walk is under way
+                await hub.contributions.log(alice, "promotion", "during the verify")
+                first = False
+
+    monkeypatch.setattr(LedgerVerifier, "_pages", pages_with_an_append_in_between)
+    report = await hub.ledger.verify(alice.community_id)
+    assert report.ok and report.checked == 6  # the head read at the start
+    monkeypatch.setattr(LedgerVerifier, "_pages", pages)
+    assert (await hub.ledger.verify(alice.community_id)).checked == 7
