@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.discord_bot import HubBot, create_discord_bot
 from bot.hub import Hub, open_hub
 from bot.line.webhook import create_line_app
+from bot.schedule.reminder_pump import ReminderPump
 from bot.schedule.scheduler import Scheduler
 from storage.migrate import current_revision, head_revision
 
@@ -50,12 +51,14 @@ class RunningHub:
 
     hub: Hub
     scheduler: Scheduler
+    reminders: ReminderPump
     discord: HubBot | None = None
     line_runner: web.AppRunner | None = None
     line_port: int | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
+        self.reminders.stop()
         self.scheduler.shutdown()
         if self.discord is not None:
             await self.discord.close()
@@ -74,8 +77,10 @@ async def start_hub(settings: Settings) -> RunningHub:
     hub = await open_hub(settings)
     scheduler = Scheduler()
     scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
+    pump = ReminderPump(scheduler, hub.reminders, hub.reminder_sender)
+    await pump.start()  # rebuilt from the reminder rows: a restart loses none
     scheduler.start()
-    running = RunningHub(hub=hub, scheduler=scheduler)
+    running = RunningHub(hub=hub, scheduler=scheduler, reminders=pump)
     try:
         if settings.line.enabled:
             runner = web.AppRunner(create_line_app(settings, hub), access_log=None)

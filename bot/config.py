@@ -84,10 +84,15 @@ class LineSettings(_Section):
     # Where the Messaging API lives; tests and the demo point it at a loopback stand-in.
     api_base: str = "https://api.line.me"
     request_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # Where members' phones reach this server (behind HTTPS), e.g. "https://hub.example.jp". With it, event
+    # cards on LINE carry a calendar (.ics) link served by this server; without it they have none.
+    public_url: str | None = None
 
-    @field_validator("api_base")
+    @field_validator("api_base", "public_url")
     @classmethod
-    def _no_trailing_slash(cls, v: str) -> str:
+    def _no_trailing_slash(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
         if not v.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL")
         return v.rstrip("/")
@@ -205,6 +210,34 @@ class ContributionSettings(_Section):
         return next((c for c in self.categories if c.key == key), None)
 
 
+class EventSettings(_Section):
+    """Events (イベント): reminders, check-in and the Discord scheduled event."""
+
+    # Reminders before the start, in minutes (default: 24 hours and 1 hour before).
+    reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [1440, 60], max_length=5)
+    # After downtime, a reminder at most this late is still sent; an older one is skipped (and logged).
+    reminder_grace_minutes: int = Field(30, ge=1, le=1440)
+    # Also create a matching Discord scheduled event (the bot needs the Manage Events permission).
+    discord_scheduled_events: bool = False
+    # The contribution an event check-in records. Unset: local_activity if the community has that category
+    # (the default six do), else attendance is recorded without a contribution.
+    checkin_category: str | None = None
+    # Check-in codes are accepted from this long before the start until this long after the end.
+    checkin_opens_minutes_before: int = Field(120, ge=0, le=1440)
+    checkin_closes_minutes_after: int = Field(360, ge=0, le=10080)
+    # When staff give no end time.
+    default_duration_minutes: int = Field(120, ge=15, le=10080)
+
+    @field_validator("reminder_offsets_minutes")
+    @classmethod
+    def _offsets(cls, v: list[int]) -> list[int]:
+        for minutes in v:
+            if not 5 <= minutes <= 43_200:
+                raise ValueError("each offset is 5 to 43200 minutes (30 days)")
+        _unique(v, "events.reminder_offsets_minutes")
+        return sorted(v, reverse=True)
+
+
 class CommunitySettings(_Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
@@ -215,6 +248,23 @@ class CommunitySettings(_Section):
     discord: CommunityDiscordSettings | None = None
     line: CommunityLineSettings | None = None
     contributions: ContributionSettings = Field(default_factory=ContributionSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+
+    @property
+    def checkin_category(self) -> str | None:
+        """The category an event check-in records, or None (attendance only)."""
+        key = self.events.checkin_category or "local_activity"
+        return key if self.contributions.category(key) is not None else None
+
+    @model_validator(mode="after")
+    def _checkin_category(self) -> CommunitySettings:
+        chosen = self.events.checkin_category
+        if chosen is not None and self.contributions.category(chosen) is None:
+            raise ValueError(
+                f"events.checkin_category: {chosen!r} is not one of "
+                "contributions.categories[].key (add that category, or name another one here)"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -362,7 +412,13 @@ def _one_line(exc: ValidationError) -> str:
         msg = msg.removeprefix("Value error, ")
     last = err["loc"][-1] if err["loc"] else ""
     shown = ""
-    if err["type"] not in ("missing", "extra_forbidden") and last not in _SECRET_FIELDS and "input" in err:
+    whole_section = isinstance(err.get("input"), dict | list)  # a section-wide rule: the key says enough
+    if (
+        err["type"] not in ("missing", "extra_forbidden")
+        and last not in _SECRET_FIELDS
+        and "input" in err
+        and not whole_section
+    ):
         shown = f", got {err['input']!r}"
     where = f"{loc}: " if loc else ""
     return f"config error: {where}{msg}{shown}"

@@ -7,18 +7,24 @@ from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.community.ambassadors import AmbassadorService
+from bot.community.checkins import CheckinService
 from bot.community.communities import CommunityDirectory
 from bot.community.contributions import ContributionService
 from bot.community.conversations import ConversationService
+from bot.community.events import EventService
 from bot.community.housekeeping import Housekeeping
 from bot.community.ledger import LedgerVerifier
 from bot.community.linking import LinkService
+from bot.community.reminders import ReminderService
+from bot.community.rsvps import RsvpService
 from bot.community.stages import StageService
 from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.notify.budget import PushBudget
 from bot.notify.notifier import Notifier
+from bot.notify.offers import EventOffers
+from bot.notify.reminder_sender import ReminderSender
 from storage.database import Database
 
 
@@ -38,6 +44,12 @@ class Hub:
     contributions: ContributionService
     ledger: LedgerVerifier
     notifier: Notifier
+    reminders: ReminderService
+    events: EventService
+    rsvps: RsvpService
+    checkins: CheckinService
+    offers: EventOffers
+    reminder_sender: ReminderSender
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -57,6 +69,10 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     ambassadors = AmbassadorService(db, clock)
     stages = StageService(db, clock, directory)
     contributions = ContributionService(db, clock, directory, stages)
+    budget = PushBudget(db, clock, directory)
+    notifier = Notifier(db, tr, budget)
+    reminders = ReminderService(db, clock, directory)
+    events = EventService(db, clock, directory, reminders)
     return Hub(
         settings=settings,
         db=db,
@@ -71,5 +87,11 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         stages=stages,
         contributions=contributions,
         ledger=LedgerVerifier(db),
-        notifier=Notifier(db, tr, PushBudget(db, clock, directory)),
+        notifier=notifier,
+        reminders=reminders,
+        events=events,
+        rsvps=RsvpService(db, clock, reminders),
+        checkins=CheckinService(db, clock, directory, contributions),
+        offers=EventOffers(db, clock, budget, notifier),
+        reminder_sender=ReminderSender(reminders, events, notifier),
     )

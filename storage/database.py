@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -15,6 +17,11 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` (SQLite or PostgreSQL), for ``on_conflict_do_nothing`` / ``_do_update``."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -106,6 +106,8 @@ class Ambassador(Base):
     # Set by staff by hand: automatic promotion leaves it alone until staff hand it back.
     stage_manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "left"
+    # Opted in to event news on LINE (event cards pushed when staff post an event).
+    event_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     registered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
@@ -273,3 +275,103 @@ class PushUsage(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Event(Base):
+    """An event staff posted. ``revision`` goes up with each edit (the RSVP lock, and the .ics SEQUENCE)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("community_id", "checkin_code"),
+        Index("ix_events_upcoming", "community_id", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str | None] = mapped_column(String(200))
+    online_url: Mapped[str | None] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))  # the zone staff entered the times in
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled
+    checkin_code: Mapped[str] = mapped_column(String(8))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    discord_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    discord_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    discord_scheduled_event_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EventRsvp(Base):
+    """One ambassador's answer to one event, whichever platform it came from (the latest wins)."""
+
+    __tablename__ = "event_rsvps"
+    __table_args__ = (
+        UniqueConstraint("event_id", "ambassador_id"),
+        Index("ix_event_rsvps_member", "community_id", "ambassador_id"),
+        Index("ix_event_rsvps_waitlist", "event_id", "status", "waitlisted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"))
+    status: Mapped[str] = mapped_column(String(16))  # going | maybe | declined | waitlist
+    platform: Mapped[str] = mapped_column(String(16))  # where the latest answer came from
+    answered_at: Mapped[datetime]
+    waitlisted_at: Mapped[datetime | None]
+
+
+class Reminder(Base):
+    """A reminder due to one member. The scheduler only wakes the process; these rows say what is due.
+
+    ``status``: pending → sending (claimed by one process) → sent | failed; or skipped (too late).
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("event_id", "ambassador_id", "offset_minutes"),
+        Index("ix_reminders_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"))
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    settled_at: Mapped[datetime | None]
+
+
+class EventCheckin(Base):
+    """That a member came, once per event, with the ledger entry it earned."""
+
+    __tablename__ = "event_checkins"
+    __table_args__ = (UniqueConstraint("event_id", "ambassador_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"))
+    method: Mapped[str] = mapped_column(String(16))  # staff | code
+    actor: Mapped[str] = mapped_column(String(80))
+    ledger_seq: Mapped[int | None] = mapped_column(Integer)  # None: the community counts no points for it
+    checked_in_at: Mapped[datetime]
+
+
+class EventOffer(Base):
+    """An event card pushed to a member on LINE: claimed before sending, so a retry never sends it twice."""
+
+    __tablename__ = "event_offers"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    sent_at: Mapped[datetime]

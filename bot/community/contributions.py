@@ -7,7 +7,6 @@ effects (the review queue, point totals, a promotion), so nothing is half-writte
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from bot.community.dates import local_today, parse_past_date
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.stages import StageChange, StageService
+from bot.community.text import clean_text
 from bot.config import CategorySettings, ContributionSettings
 from storage.database import Database
 from storage.models import Ambassador, Community, LedgerEntry, PendingReview, PointTotal
@@ -106,7 +106,7 @@ class BoardRow:
 
 def clean_description(raw: str) -> str:
     """What was done: 1 to 500 characters, no control characters."""
-    return _clean_text(
+    return clean_text(
         raw,
         "contribution.error.description_empty",
         "contribution.error.description_too_long",
@@ -122,17 +122,6 @@ def clean_link(raw: str | None) -> str | None:
     if len(link) > LINK_MAX or not _LINK.match(link):
         raise DomainError("contribution.error.link", max=LINK_MAX)
     return link
-
-
-def _clean_text(raw: str, empty_key: str, long_key: str, limit: int) -> str:
-    text = unicodedata.normalize("NFKC", raw).strip()
-    if not text:
-        raise DomainError(empty_key)
-    if len(text) > limit:
-        raise DomainError(long_key, max=limit)
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n" for ch in text):
-        raise DomainError("contribution.error.control_characters")
-    return text
 
 
 async def _lock_ledger(s: AsyncSession, community_id: int) -> None:
@@ -245,7 +234,7 @@ class ContributionService:
         """Approve or reject a pending claim, once. Staff cannot decide on their own claims."""
         clean_reason = None
         if not approve:
-            clean_reason = _clean_text(
+            clean_reason = clean_text(
                 reason or "", "review.error.reason_required", "review.error.reason_too_long", REASON_MAX
             )
         now = self.clock.now()
@@ -302,7 +291,7 @@ class ContributionService:
         ``source`` identifies what was thanked (e.g. a Discord message) so the same thanks counts once.
         """
         rules = self.settings(giver.community_id).thanks
-        text = _clean_text(
+        text = clean_text(
             reason, "thanks.error.reason_empty", "thanks.error.reason_too_long", THANKS_REASON_MAX
         )
         now = self.clock.now()
@@ -362,13 +351,6 @@ class ContributionService:
         refers_to: int | None = None,
     ) -> LogResult:
         """An entry another feature earned for the member; points default to the category's."""
-        if category == BALLOT:
-            amount = self.settings(community_id).ballot_points if points is None else points
-        else:
-            amount = self.category(community_id, category).points if points is None else points
-        if not 0 <= amount <= 1000:
-            raise DomainError("contribution.error.points_out_of_range")
-        now = self.clock.now()
         async with self.db.transaction() as s:
             a = await s.scalar(
                 select(Ambassador).where(
@@ -379,20 +361,41 @@ class ContributionService:
             )
             if a is None:
                 raise DomainError("profile.error.not_registered")
-            appended = await ledger.append(
-                s, community_id=community_id, ambassador_id=a.id, kind="auto", category=category,
-                points=amount, actor="system", description=description[:DESCRIPTION_MAX], refers_to=refers_to,
-                occurred_on=self.today(community_id), created_at=now, counts_as_entry=category != BALLOT,
-            )  # fmt: skip
-            promotion = await self.stages.evaluate(s, a)
-            return LogResult(
-                seq=appended.seq,
-                status="approved",
-                points=amount,
-                category=category,
-                ambassador=view_of(a, await platforms_of(s, a)),
-                promotion=promotion,
-            )
+            return await self.append_automatic(s, a, category, description, points, refers_to)
+
+    async def append_automatic(
+        self,
+        s: AsyncSession,
+        member: Ambassador,
+        category: str,
+        description: str,
+        points: int | None = None,
+        refers_to: int | None = None,
+    ) -> LogResult:
+        """``record_automatic`` inside the caller's transaction, so the entry and what earned it (an event
+        check-in, say) are stored together or not at all."""
+        community_id = member.community_id
+        if category == BALLOT:
+            amount = self.settings(community_id).ballot_points if points is None else points
+        else:
+            amount = self.category(community_id, category).points if points is None else points
+        if not 0 <= amount <= 1000:
+            raise DomainError("contribution.error.points_out_of_range")
+        appended = await ledger.append(
+            s, community_id=community_id, ambassador_id=member.id, kind="auto", category=category,
+            points=amount, actor="system", description=description[:DESCRIPTION_MAX], refers_to=refers_to,
+            occurred_on=self.today(community_id), created_at=self.clock.now(),
+            counts_as_entry=category != BALLOT,
+        )  # fmt: skip
+        promotion = await self.stages.evaluate(s, member)
+        return LogResult(
+            seq=appended.seq,
+            status="approved",
+            points=amount,
+            category=category,
+            ambassador=view_of(member, await platforms_of(s, member)),
+            promotion=promotion,
+        )
 
     # --- seeing it ------------------------------------------------------------------------------------
     async def history(self, who: Identity, limit: int = 15) -> list[HistoryItem]:

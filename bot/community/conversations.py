@@ -55,7 +55,7 @@ _STEP_OF_ERROR = {
     "contribution.error.unknown_category": "category",
     "contribution.error.description_empty": "description",
     "contribution.error.description_too_long": "description",
-    "contribution.error.control_characters": "description",
+    "common.error.control_characters": "description",
     "contribution.error.date_format": "occurred_on",
     "contribution.error.date_impossible": "occurred_on",
     "contribution.error.date_future": "occurred_on",

@@ -15,11 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.database import Database
+from storage.database import Database, upsert_insert
 from storage.models import GENESIS_HASH, Community, LedgerEntry, PointTotal
 
 KINDS = ("claim", "approve", "reject", "correct", "thanks", "auto")
@@ -154,7 +152,7 @@ async def _add_totals(
         for m in (month, "*")
         for c in (category, "*")
     ]  # fmt: skip
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(s.get_bind().dialect.name)
     stmt = insert(PointTotal).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["community_id", "ambassador_id", "month", "category"],

@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from bot.community.errors import DomainError
+from bot.i18n.times import JAPAN, When, format_when
 
 SUPPORTED_LANGUAGES = ("ja", "en")
 DEFAULT_LANGUAGE = "ja"
@@ -70,13 +71,19 @@ class Translator:
     def has(self, key: str) -> bool:
         return key in self.catalogs[DEFAULT_LANGUAGE]
 
-    def t(self, lang: str | None, key: str, /, **params: Any) -> str:
+    def t(self, lang: str | None, key: str, /, *, tz: str | None = None, **params: Any) -> str:
+        """``Msg`` parameters are translated too; ``When`` parameters are shown in ``tz`` (default Japan)."""
         catalog = self.catalogs.get(lang or DEFAULT_LANGUAGE, self.catalogs[DEFAULT_LANGUAGE])
         template = catalog[key]
-        resolved = {
-            k: self.t(lang, v.key, **v.params) if isinstance(v, Msg) else v for k, v in params.items()
-        }
+        resolved = {k: self._param(lang, tz, v) for k, v in params.items()}
         return template.format(**resolved) if resolved or "{" in template else template
+
+    def _param(self, lang: str | None, tz: str | None, value: Any) -> Any:
+        if isinstance(value, Msg):
+            return self.t(lang, value.key, tz=tz, **value.params)
+        if isinstance(value, When):
+            return format_when(lambda key, **p: self.t(lang, key, **p), value, tz or JAPAN)
+        return value
 
 
 def pick_language(platform_locale: str | None, default: str) -> str:

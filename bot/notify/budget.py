@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.clock import Clock
 from bot.community.communities import CommunityDirectory
 from bot.community.dates import local_today
-from storage.database import Database
+from storage.database import Database, upsert_insert
 from storage.models import PushUsage
 
 
@@ -33,7 +31,7 @@ class PushBudget:
         if cap is not None and count > cap:
             return False
         month = self._month(community_id)
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = upsert_insert(self.db.dialect)
         stmt = insert(PushUsage).values(community_id=community_id, month=month, used=count)
         upsert = stmt.on_conflict_do_update(
             index_elements=["community_id", "month"],
@@ -42,6 +40,34 @@ class PushBudget:
         ).returning(PushUsage.used)
         async with self.db.transaction() as s:
             return (await s.execute(upsert)).first() is not None
+
+    async def claim_up_to(self, community_id: int, count: int) -> int:
+        """Reserve as many of ``count`` pushes as this month's budget still allows; returns how many."""
+        if count <= 0:
+            return 0
+        cap = self.limit(community_id)
+        month = self._month(community_id)
+        insert = upsert_insert(self.db.dialect)
+        async with self.db.transaction() as s:
+            await s.execute(
+                insert(PushUsage)
+                .values(community_id=community_id, month=month, used=0)
+                .on_conflict_do_nothing(index_elements=["community_id", "month"])
+            )
+            used = await s.scalar(  # the row lock (PostgreSQL) or write lock (SQLite) for what follows
+                update(PushUsage)
+                .where(PushUsage.community_id == community_id, PushUsage.month == month)
+                .values(used=PushUsage.used)
+                .returning(PushUsage.used)
+            )
+            granted = count if cap is None else max(0, min(count, cap - int(used or 0)))
+            if granted:
+                await s.execute(
+                    update(PushUsage)
+                    .where(PushUsage.community_id == community_id, PushUsage.month == month)
+                    .values(used=PushUsage.used + granted)
+                )
+            return granted
 
     async def release(self, community_id: int, count: int = 1) -> None:
         """Give back pushes that were claimed but not sent (LINE refused them)."""

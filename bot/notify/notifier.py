@@ -7,7 +7,7 @@ The faces attach a sink when they start (the Discord bot, the LINE webhook serve
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy import select
 
@@ -36,6 +36,13 @@ class Sink(Protocol):
     async def send(self, community_id: int, external_id: str, text: str) -> bool:
         """Deliver ``text``; False if the platform refused (DMs closed, account blocked)."""
         ...
+
+
+@runtime_checkable
+class EventBoard(Protocol):
+    """A face that shows events in public (the Discord announcement): refreshed when answers change."""
+
+    async def refresh_event(self, community_id: int, event_id: int) -> None: ...
 
 
 class Notifier:
@@ -78,12 +85,35 @@ class Notifier:
             number=change.new,
         )
 
-    async def tell(self, community_id: int, ambassador_id: int, key: str, /, **params: Any) -> Delivery:
-        """Send one catalog message to one member. Returns the platform used, or None (logged)."""
+    def sink(self, platform: Platform) -> Sink | None:
+        return self._sinks.get(platform)
+
+    async def event_changed(self, community_id: int, event_id: int) -> None:
+        """An event's answers or details changed: every face that shows it publicly refreshes it."""
+        for sink in list(self._sinks.values()):
+            if isinstance(sink, EventBoard):
+                try:
+                    await sink.refresh_event(community_id, event_id)
+                except Exception:  # a stale public post must never fail the member's own answer
+                    log.exception("event post not refreshed", extra={"event_id": event_id})
+
+    async def tell(
+        self,
+        community_id: int,
+        ambassador_id: int,
+        key: str,
+        /,
+        *,
+        prefer: str | None = None,
+        **params: Any,
+    ) -> Delivery:
+        """Send one catalog message to one member, in their language and time zone. Returns the platform
+        used, or None (logged). Discord (free) is tried first, unless ``prefer`` names the platform the
+        member used for the thing at hand (they answered an event on LINE: the reminder goes to LINE)."""
         async with self.db.transaction() as s:
             row = (
                 await s.execute(
-                    select(Ambassador.language, Ambassador.status).where(
+                    select(Ambassador.language, Ambassador.status, Ambassador.timezone).where(
                         Ambassador.community_id == community_id, Ambassador.id == ambassador_id
                     )
                 )
@@ -99,9 +129,10 @@ class Notifier:
             ).all()
         if row is None or row.status != "active":
             return None
-        text = self.tr.t(row.language, key, **params)
+        text = self.tr.t(row.language, key, tz=row.timezone, **params)
         by_platform = {p: ext for p, ext in identities}
-        for platform in ("discord", "line"):
+        order: tuple[Platform, ...] = ("line", "discord") if prefer == "line" else ("discord", "line")
+        for platform in order:
             sink = self._sinks.get(platform)
             external = by_platform.get(platform)
             if sink is None or external is None:

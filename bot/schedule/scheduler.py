@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,22 @@ class Scheduler:
             max_instances=1,
             next_run_time=first_run,
         )
+
+    def at(self, name: str, when: datetime, job: Job) -> None:
+        """Run ``job`` once at ``when`` (at once if that has passed); a job of the same name is replaced."""
+        self._jobs[name] = job
+        self._aps.add_job(
+            self._run,
+            DateTrigger(run_date=when),
+            args=[name],
+            id=name,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def next_run(self, name: str) -> datetime | None:
+        job = self._aps.get_job(name)
+        return job.next_run_time if job is not None else None
 
     async def run_now(self, name: str) -> None:
         await self._run(name)
