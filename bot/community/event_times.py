@@ -23,8 +23,8 @@ _DATE = r"(?:(?P<year>\d{4})[-/.年])?(?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})
 _WEEKDAY = r"(?:\([^)]{1,3}\))?"
 _CLOCK = (
     r"(?P<ampm>午前|午後|am|pm)?"
-    r"(?P<hour>\d{1,2})(?:[:：](?P<minute>\d{2})|時(?:(?P<jmin>\d{1,2})分?|(?P<half>半))?)"
-    r"(?P<ampm2>am|pm)?"
+    r"(?P<hour>\d{1,2})(?:[:：](?P<minute>\d{2})|時(?:(?P<jmin>\d{1,2})分?|(?P<half>半))?|(?=\s?(?:am|pm)))"
+    r"\s?(?P<ampm2>am|pm)?"
 )
 _DATETIME = re.compile(rf"^{_DATE}{_WEEKDAY}(?:t|\s)*{_CLOCK}$")
 _TIME_ONLY = re.compile(rf"^{_CLOCK}$")
@@ -60,7 +60,7 @@ def _clock(m: re.Match[str], text: str) -> time:
 
 
 def parse_event_time(text: str, now: datetime, timezone: str) -> ParsedTime:
-    """A date and a time of day, in ``timezone``. Does not judge past or future (see ``check_start``)."""
+    """A date and a time of day, in ``timezone``. Does not judge past or future (see ``check_span``)."""
     raw = _normalise(text)
     m = _DATETIME.match(raw)
     if not m:
