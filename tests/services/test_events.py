@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
