@@ -13,14 +13,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
 from bot.app import SchemaOutOfDate, check_schema, serve, start_hub
+from bot.community.events import EventDraft
+from bot.community.identity import Identity
+from bot.community.profile_rules import validate_profile
 from bot.config import Settings, settings_from_mapping
+from bot.hub import open_hub
 from bot.logging_setup import configure_logging
+from bot.schedule.reminder_pump import WAKE_JOB
 from tests.conftest import settings_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +54,36 @@ async def test_start_hub_serves_line_and_schedules_housekeeping(db_url: str) -> 
     finally:
         await running.stop()
     assert not running.scheduler.running
+
+
+async def test_a_start_rebuilds_the_reminder_wake_up_from_the_rows(db_url: str) -> None:
+    """Reminders armed before a restart wake the new process at the right time: nothing lives in memory."""
+    settings = line_only(db_url)
+    start = datetime.now(UTC) + timedelta(days=3)
+    hub = await open_hub(settings)
+    try:
+        ref = hub.communities.by_key("ama")
+        assert ref is not None
+        member = Identity(ref.id, "line", "U1")
+        await hub.ambassadors.register(
+            member,
+            validate_profile("はなこ", "島根", "fan", "", ""),
+            notice_version="2026-04",
+            language="ja",
+            timezone="Asia/Tokyo",
+        )
+        when = start.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+        event = (await hub.events.create(ref.id, member, EventDraft(title="祭り", start=when))).event
+        await hub.rsvps.answer(member, event.id, "going")
+    finally:
+        await hub.close()
+    running = await start_hub(settings)
+    try:
+        due = event.starts_at - timedelta(hours=24)
+        assert running.reminders.next_wake == due
+        assert running.scheduler.next_run(WAKE_JOB) == due
+    finally:
+        await running.stop()
 
 
 async def test_serve_stops_cleanly_when_asked(db_url: str) -> None:
