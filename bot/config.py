@@ -238,6 +238,27 @@ class EventSettings(_Section):
         return sorted(v, reverse=True)
 
 
+class VoteSettings(_Section):
+    """Votes (投票): the weight curve of contribution-weighted votes, and reminders before closing.
+
+    A member's weight is ``min(cap, base + scale × f(points))`` with ``f`` the curve: "sqrt" (default: a few
+    heavy contributors cannot decide alone), "log" (flatter still) or "linear"."""
+
+    weight_curve: Literal["sqrt", "log", "linear"] = "sqrt"
+    weight_base: float = Field(1.0, ge=0, le=100)
+    weight_scale: float = Field(0.2, ge=0, le=100)
+    weight_cap: float = Field(5.0, gt=0, le=1000)
+    # Eligible members who have not voted are reminded once, this many hours before the close (0: never).
+    reminder_hours_before_close: int = Field(24, ge=0, le=720)
+    max_duration_days: int = Field(60, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _cap(self) -> VoteSettings:
+        if self.weight_cap < self.weight_base:
+            raise ValueError("votes.weight_cap must be at least votes.weight_base")
+        return self
+
+
 class CommunitySettings(_Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
@@ -249,6 +270,7 @@ class CommunitySettings(_Section):
     line: CommunityLineSettings | None = None
     contributions: ContributionSettings = Field(default_factory=ContributionSettings)
     events: EventSettings = Field(default_factory=EventSettings)
+    votes: VoteSettings = Field(default_factory=VoteSettings)
 
     @property
     def checkin_category(self) -> str | None:

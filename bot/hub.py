@@ -18,6 +18,7 @@ from bot.community.linking import LinkService
 from bot.community.reminders import ReminderService
 from bot.community.rsvps import RsvpService
 from bot.community.stages import StageService
+from bot.community.votes import VoteService
 from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
 from bot.i18n import Translator
@@ -50,6 +51,7 @@ class Hub:
     checkins: CheckinService
     offers: EventOffers
     reminder_sender: ReminderSender
+    votes: VoteService
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -94,4 +96,5 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         checkins=CheckinService(db, clock, directory, contributions),
         offers=EventOffers(db, clock, budget, notifier),
         reminder_sender=ReminderSender(reminders, events, notifier),
+        votes=VoteService(db, clock, directory, contributions),
     )

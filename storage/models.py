@@ -108,6 +108,8 @@ class Ambassador(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "left"
     # Opted in to event news on LINE (event cards pushed when staff post an event).
     event_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Opted in to new votes on LINE (a card with the options pushed when staff open a vote).
+    vote_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     registered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
@@ -375,3 +377,78 @@ class EventOffer(Base):
     ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     sent_at: Mapped[datetime]
+
+
+class Vote(Base):
+    """A question put to the community. Who may vote and their weights are fixed when it opens
+    (``vote_weights``), so points logged during the vote cannot swing it.
+
+    ``status``: open → closed (``result`` holds the final tally) | cancelled. ``result_posted_at`` and
+    ``reminded_at`` are claimed with a conditional UPDATE, so each happens once even with two processes.
+    """
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_due", "status", "closes_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    question: Mapped[str] = mapped_column(String(300))
+    options: Mapped[list[str]] = mapped_column()
+    weighted: Mapped[bool] = mapped_column(Boolean)
+    approval: Mapped[bool] = mapped_column(Boolean)  # several options per member
+    hidden: Mapped[bool] = mapped_column(Boolean)  # no counts shown, ballots by button, until it closes
+    min_stage: Mapped[int] = mapped_column(Integer, default=1)
+    quorum_count: Mapped[int | None] = mapped_column(Integer)
+    quorum_percent: Mapped[int | None] = mapped_column(Integer)
+    eligible: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(80))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_posted_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    points_recorded_at: Mapped[datetime | None]  # the ballot entries in the ledger, written once at close
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    discord_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    discord_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class VoteWeight(Base):
+    """Who may vote, with the weight they carry (thousandths, so sums are exact), fixed at opening."""
+
+    __tablename__ = "vote_weights"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    points: Mapped[int] = mapped_column(Integer)
+    weight_milli: Mapped[int] = mapped_column(Integer)
+
+
+class Ballot(Base):
+    """One option a member chose (several rows in approval voting). ``source`` says how it came: a Discord
+    reaction (reconciled with the message at start), a button, or a LINE postback."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (Index("ix_ballots_member", "community_id", "ambassador_id"),)
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
+    option: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    source: Mapped[str] = mapped_column(String(16))  # reaction | button | postback
+    cast_at: Mapped[datetime]
+
+
+class VoteNotice(Base):
+    """A person already told why their reaction on this vote does not count: told once per vote."""
+
+    __tablename__ = "vote_notices"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    told_at: Mapped[datetime]
