@@ -17,6 +17,8 @@ from bot.config import Settings
 from bot.discord_bot import HubBot, create_discord_bot
 from bot.hub import Hub, open_hub
 from bot.line.webhook import create_line_app
+from bot.notify.vote_closer import VoteRun
+from bot.schedule.due_pump import DuePump
 from bot.schedule.reminder_pump import ReminderPump
 from bot.schedule.scheduler import Scheduler
 from storage.migrate import current_revision, head_revision
@@ -52,6 +54,7 @@ class RunningHub:
     hub: Hub
     scheduler: Scheduler
     reminders: ReminderPump
+    votes: DuePump[VoteRun]
     discord: HubBot | None = None
     line_runner: web.AppRunner | None = None
     line_port: int | None = None
@@ -59,6 +62,7 @@ class RunningHub:
 
     async def stop(self) -> None:
         self.reminders.stop()
+        self.votes.stop()
         self.scheduler.shutdown()
         if self.discord is not None:
             await self.discord.close()
@@ -79,8 +83,10 @@ async def start_hub(settings: Settings) -> RunningHub:
     scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
     pump = ReminderPump(scheduler, hub.reminders, hub.reminder_sender)
     await pump.start()  # rebuilt from the reminder rows: a restart loses none
+    closing = DuePump(scheduler, "votes", hub.votes, hub.votes.next_due, hub.vote_closer.run_due)
+    await closing.start()  # likewise from the open votes
     scheduler.start()
-    running = RunningHub(hub=hub, scheduler=scheduler, reminders=pump)
+    running = RunningHub(hub=hub, scheduler=scheduler, reminders=pump, votes=closing)
     try:
         if settings.line.enabled:
             runner = web.AppRunner(create_line_app(settings, hub), access_log=None)

@@ -26,6 +26,7 @@ from bot.notify.budget import PushBudget
 from bot.notify.notifier import Notifier
 from bot.notify.offers import EventOffers
 from bot.notify.reminder_sender import ReminderSender
+from bot.notify.vote_closer import VoteCloser
 from storage.database import Database
 
 
@@ -52,6 +53,7 @@ class Hub:
     offers: EventOffers
     reminder_sender: ReminderSender
     votes: VoteService
+    vote_closer: VoteCloser
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -75,6 +77,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     notifier = Notifier(db, tr, budget)
     reminders = ReminderService(db, clock, directory)
     events = EventService(db, clock, directory, reminders)
+    votes = VoteService(db, clock, directory, contributions)
     return Hub(
         settings=settings,
         db=db,
@@ -96,5 +99,6 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         checkins=CheckinService(db, clock, directory, contributions),
         offers=EventOffers(db, clock, budget, notifier),
         reminder_sender=ReminderSender(reminders, events, notifier),
-        votes=VoteService(db, clock, directory, contributions),
+        votes=votes,
+        vote_closer=VoteCloser(votes, notifier),
     )

@@ -9,7 +9,7 @@ row, the rows picked with ``FOR UPDATE SKIP LOCKED``); a reminder found too late
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.community.communities import CommunityDirectory
+from bot.community.due import DueSignal
 from storage.database import Database, upsert_insert
 from storage.models import Event, EventRsvp, Reminder
 
@@ -91,7 +92,7 @@ async def rearm_event(
     return await arm(s, event, going, offsets, now)
 
 
-class ReminderService:
+class ReminderService(DueSignal):
     """One per process, for every community: what is due is read across communities (each row carries
     its ``community_id``, and everything done with it stays in that community)."""
 
@@ -99,28 +100,13 @@ class ReminderService:
         self.db = db
         self.clock = clock
         self.directory = directory
-        self._listeners: list[Callable[[datetime], None]] = []
+        super().__init__()
 
     def offsets(self, community_id: int) -> list[int]:
         return list(self.directory.by_id(community_id).settings.events.reminder_offsets_minutes)
 
     def grace(self, community_id: int) -> timedelta:
         return timedelta(minutes=self.directory.by_id(community_id).settings.events.reminder_grace_minutes)
-
-    # --- waking the scheduler ---------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[datetime], None]) -> None:
-        """``listener(due)`` is called when a reminder is armed for ``due`` (the scheduler wakes up then)."""
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[datetime], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def armed(self, due: datetime | None) -> None:
-        if due is None:
-            return
-        for listener in list(self._listeners):
-            listener(due)
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as s:

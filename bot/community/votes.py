@@ -22,9 +22,11 @@ from bot.community import audit
 from bot.community.ambassadors import ambassador_for
 from bot.community.communities import CommunityDirectory
 from bot.community.contributions import BALLOT, ContributionService
+from bot.community.due import DueSignal
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
+from bot.community.stages import StageChange
 from bot.community.vote_rules import (
     Quorum,
     clean_options,
@@ -235,10 +237,11 @@ async def _view(s: AsyncSession, vote: Vote, *, reveal: bool = False) -> VoteVie
     )  # fmt: skip
 
 
-class VoteService:
+class VoteService(DueSignal):
     def __init__(
         self, db: Database, clock: Clock, directory: CommunityDirectory, contributions: ContributionService
     ) -> None:
+        super().__init__()
         self.db = db
         self.clock = clock
         self.directory = directory
@@ -312,7 +315,13 @@ class VoteService:
                 s, community_id=community_id, action="vote.opened", at=now, platform=staff.platform,
                 detail=f"vote={vote.id} eligible={len(members)}",
             )  # fmt: skip
-            return await _view(s, vote)
+            view = await _view(s, vote)
+        self.armed(min(closes, self._reminder_time(community_id, closes) or closes))
+        return view
+
+    def _reminder_time(self, community_id: int, closes: datetime) -> datetime | None:
+        hours = self.settings(community_id).reminder_hours_before_close
+        return closes - timedelta(hours=hours) if hours else None
 
     async def close(self, community_id: int, vote_id: int, staff: Identity) -> VoteView:
         """Close early (staff): counted at once, like a vote reaching its time."""
@@ -375,9 +384,20 @@ class VoteService:
                 closed.append(await self._close(s, vote))
         return closed
 
-    async def next_close(self) -> datetime | None:
+    async def next_due(self) -> datetime | None:
+        """The next closing or reminder time of any open vote (the scheduler wakes the process then)."""
         async with self.db.transaction() as s:
-            return await s.scalar(select(func.min(Vote.closes_at)).where(Vote.status == "open"))
+            rows = (
+                await s.execute(
+                    select(Vote.community_id, Vote.closes_at, Vote.reminded_at).where(Vote.status == "open")
+                )
+            ).all()
+        times = [closes for _, closes, _ in rows]
+        for community_id, closes, reminded in rows:
+            remind = self._reminder_time(community_id, closes) if reminded is None else None
+            if remind is not None:
+                times.append(remind)
+        return min(times, default=None)
 
     async def claim_result_post(self, community_id: int, vote_id: int) -> bool:
         """True for the one caller that is to post this vote's result."""
@@ -402,10 +422,11 @@ class VoteService:
             ).all()
             return [await _view(s, v) for v in votes]
 
-    async def record_ballot_points(self, community_id: int, vote_id: int) -> int:
+    async def record_ballot_points(self, community_id: int, vote_id: int) -> list[StageChange]:
         """Once per vote, after it closed: a ``ballot`` ledger entry for each member holding a ballot.
 
-        All in one transaction, claimed on the vote row, so they are written once and all together."""
+        All in one transaction, claimed on the vote row, so they are written once and all together.
+        Returns the promotions they caused."""
         async with self.db.transaction() as s:
             claimed = await s.execute(
                 update(Vote)
@@ -418,9 +439,9 @@ class VoteService:
                 .values(points_recorded_at=self.clock.now())
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return 0
+                return []
             if self.contributions.settings(community_id).ballot_points == 0:
-                return 0
+                return []
             voters = (
                 await s.scalars(
                     select(Ambassador)
@@ -436,11 +457,13 @@ class VoteService:
                     .order_by(Ambassador.member_number)
                 )
             ).all()
+            promotions = []
             for member in voters:
-                await self.contributions.append_automatic(
-                    s, member, BALLOT, f"vote #{vote_id}", refers_to=None
-                )
-            return len(voters)
+                logged = await self.contributions.append_automatic(s, member, BALLOT, f"vote #{vote_id}")
+                if logged.promotion is not None:
+                    promotions.append(logged.promotion)
+            log.info("ballot points recorded", extra={"vote_id": vote_id, "voters": len(voters)})
+            return promotions
 
     async def claim_reminder(self) -> list[tuple[VoteView, list[int]]]:
         """Votes whose reminder time has come, each claimed once, with the eligible members not yet voted."""

@@ -88,9 +88,12 @@ class Notifier:
     def sink(self, platform: Platform) -> Sink | None:
         return self._sinks.get(platform)
 
+    def sinks(self) -> list[Sink]:
+        return list(self._sinks.values())
+
     async def event_changed(self, community_id: int, event_id: int) -> None:
         """An event's answers or details changed: every face that shows it publicly refreshes it."""
-        for sink in list(self._sinks.values()):
+        for sink in self.sinks():
             if isinstance(sink, EventBoard):
                 try:
                     await sink.refresh_event(community_id, event_id)

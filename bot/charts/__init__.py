@@ -1,0 +1,1 @@
+"""Chart images (PNG) for the faces: vote results now, programme numbers later."""
