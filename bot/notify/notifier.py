@@ -51,6 +51,7 @@ class Notifier:
         self.tr = tr
         self.budget = budget
         self._sinks: dict[str, Sink] = {}
+        self._boards: list[object] = []
 
     def attach(self, sink: Sink) -> None:
         self._sinks[sink.platform] = sink
@@ -88,15 +89,24 @@ class Notifier:
     def sink(self, platform: Platform) -> Sink | None:
         return self._sinks.get(platform)
 
-    def sinks(self) -> list[Sink]:
-        return list(self._sinks.values())
+    def attach_board(self, board: object) -> None:
+        """A face's public board (event announcements, vote posts): told when what it shows changes."""
+        if board not in self._boards:
+            self._boards.append(board)
+
+    def detach_board(self, board: object) -> None:
+        if board in self._boards:
+            self._boards.remove(board)
+
+    def boards(self) -> list[object]:
+        return list(self._boards)
 
     async def event_changed(self, community_id: int, event_id: int) -> None:
         """An event's answers or details changed: every face that shows it publicly refreshes it."""
-        for sink in self.sinks():
-            if isinstance(sink, EventBoard):
+        for board in self.boards():
+            if isinstance(board, EventBoard):
                 try:
-                    await sink.refresh_event(community_id, event_id)
+                    await board.refresh_event(community_id, event_id)
                 except Exception:  # a stale public post must never fail the member's own answer
                     log.exception("event post not refreshed", extra={"event_id": event_id})
 

@@ -64,10 +64,10 @@ class VoteCloser:
         """Post a closed vote's result (if no one has), then record its ballot points (once)."""
         posted = False
         if await self.votes.claim_result_post(vote.community_id, vote.id):
-            for sink in self.notifier.sinks():
-                if isinstance(sink, VoteBoard):
+            for board in self.notifier.boards():
+                if isinstance(board, VoteBoard):
                     try:
-                        await sink.post_vote_result(vote)
+                        await board.post_vote_result(vote)
                     except Exception:
                         log.exception("vote result not posted", extra={"vote_id": vote.id})
             posted = True

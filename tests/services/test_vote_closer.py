@@ -31,12 +31,14 @@ class Board(RecordingSink):
 async def test_a_vote_closes_at_its_time_once_across_two_processes(hub: Hub, clock: ManualClock) -> None:
     first, second = Board("discord"), Board("discord")
     hub.notifier.attach(first)
+    hub.notifier.attach_board(first)
     people = [await member(hub, f"m{i}") for i in range(5)]
     vote = await open_vote(hub, closes="2日")
     for p in people[:3]:
         await hub.votes.cast(p, vote.id, 0, "reaction")
     other = await open_hub(hub.settings, clock=clock)
     other.notifier.attach(second)
+    other.notifier.attach_board(second)
     try:
         clock.advance(timedelta(days=1, minutes=1))  # 23 h before the close: the reminder
         runs = await asyncio.gather(hub.vote_closer.run_due(), other.vote_closer.run_due())
@@ -60,6 +62,7 @@ async def test_a_result_left_unposted_by_a_crash_is_posted_by_the_next_run(
 ) -> None:
     board = Board("discord")
     hub.notifier.attach(board)
+    hub.notifier.attach_board(board)
     a = await member(hub, "a")
     vote = await open_vote(hub, closes="1日")
     await hub.votes.cast(a, vote.id, 1, "reaction")
@@ -73,6 +76,7 @@ async def test_a_result_left_unposted_by_a_crash_is_posted_by_the_next_run(
 async def test_staff_closing_early_publishes_through_the_same_path(hub: Hub) -> None:
     board = Board("discord")
     hub.notifier.attach(board)
+    hub.notifier.attach_board(board)
     a = await member(hub, "a")
     vote = await open_vote(hub)
     await hub.votes.cast(a, vote.id, 2, "postback")
