@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -487,21 +487,37 @@ class EventService:
             a = await ambassador_for(s, who)
             if a is None:
                 raise DomainError("profile.error.not_registered")
-            events = (
-                await s.scalars(
-                    select(Event)
-                    .join(EventRsvp, EventRsvp.event_id == Event.id)
-                    .where(
-                        Event.community_id == who.community_id,
-                        EventRsvp.ambassador_id == a.id,
-                        EventRsvp.status.in_(INTERESTED),
-                        Event.ends_at > now - timedelta(days=30),
-                    )
-                    .order_by(Event.starts_at, Event.id)
-                    .limit(limit)
-                )
-            ).all()
+            events = (await s.scalars(_interested_in(who.community_id, a.id, now, limit))).all()
             return await self._with_answers(s, who.community_id, who, list(events))
+
+    async def calendar_of(
+        self, community_id: int, ambassador_id: int, event_id: int | None = None, limit: int = 50
+    ) -> list[EventView]:
+        """What a member's calendar link serves: one event of this community, or what ``mine`` lists.
+
+        By ambassador id (the link carries it, signed): a member who left, or one of another community, is
+        ``profile.error.not_registered``; an event of another community is ``event.error.not_found``."""
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            member = await s.scalar(
+                select(Ambassador.id).where(
+                    Ambassador.community_id == community_id,
+                    Ambassador.id == ambassador_id,
+                    Ambassador.status == "active",
+                )
+            )
+            if member is None:
+                raise DomainError("profile.error.not_registered")
+            if event_id is None:
+                events = list((await s.scalars(_interested_in(community_id, member, now, limit))).all())
+            else:
+                one = await s.scalar(
+                    select(Event).where(Event.community_id == community_id, Event.id == event_id)
+                )
+                if one is None:
+                    raise DomainError("event.error.not_found", id=event_id)
+                events = [one]
+            return [await view_of_event(s, e) for e in events]
 
     async def _with_answers(
         self, s: AsyncSession, community_id: int, who: Identity | None, events: list[Event]
@@ -609,6 +625,22 @@ class EventService:
             if a is None:
                 raise DomainError("profile.error.not_registered")
             return a.event_news
+
+
+def _interested_in(community_id: int, ambassador_id: int, now: datetime, limit: int) -> Select[Event]:
+    """The member's events (going, maybe or waiting; cancelled ones too) from 30 days ago, soonest first."""
+    return (
+        select(Event)
+        .join(EventRsvp, EventRsvp.event_id == Event.id)
+        .where(
+            Event.community_id == community_id,
+            EventRsvp.ambassador_id == ambassador_id,
+            EventRsvp.status.in_(INTERESTED),
+            Event.ends_at > now - timedelta(days=30),
+        )
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
 
 
 def _actor(who: Identity) -> str:

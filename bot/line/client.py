@@ -2,7 +2,7 @@
 
 The SDK has no retries and a 300 s default timeout. Replies are free and single-use (a reply token is
 never retried after LINE accepted it); pushes cost money, so each push carries an ``X-Line-Retry-Key``
-kept across its retries, and LINE's 409 to a repeat means "already sent", not failure.
+kept across its retries (multicasts too), and LINE's 409 to a repeat means "already sent", not failure.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -19,6 +19,7 @@ from linebot.v3.messaging import (
     AsyncMessagingApi,
     Configuration,
     Message,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -27,6 +28,8 @@ from linebot.v3.messaging.exceptions import ApiException
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 500, 502, 503, 504}
+MULTICAST_MAX = 500  # recipients per multicast request
+MESSAGES_MAX = 5  # messages per request
 # Connection problems (not wrapped by the SDK), timeouts, and an answer the SDK's models cannot read.
 TRANSPORT_ERRORS = (TimeoutError, OSError, aiohttp.ClientError, ValueError)
 
@@ -72,21 +75,45 @@ class LineClient:
 
     async def push(self, user_id: str, messages: Sequence[Message], retry_key: str | None = None) -> bool:
         """Push (counts against the plan). Retries 429/5xx with the same retry key; 409 means delivered."""
+        request = PushMessageRequest(to=user_id, messages=list(messages)[:MESSAGES_MAX])
+
+        async def send(key: str) -> object:
+            return await self._api.push_message(request, x_line_retry_key=key, _request_timeout=self.timeout)
+
+        return await self._paid("push", send, retry_key)
+
+    async def multicast(
+        self, user_ids: Sequence[str], messages: Sequence[Message], retry_key: str | None = None
+    ) -> bool:
+        """The same messages to 1–500 people (one push each against the plan); retried like ``push``."""
+        if not 1 <= len(user_ids) <= MULTICAST_MAX:
+            raise ValueError(f"a multicast goes to 1 to {MULTICAST_MAX} people, not {len(user_ids)}")
+        request = MulticastRequest(to=list(user_ids), messages=list(messages)[:MESSAGES_MAX])
+
+        async def send(key: str) -> object:
+            return await self._api.multicast(request, x_line_retry_key=key, _request_timeout=self.timeout)
+
+        return await self._paid("multicast", send, retry_key)
+
+    async def _paid(self, kind: str, send: Callable[[str], Awaitable[object]], retry_key: str | None) -> bool:
+        """Send a paid message: one retry key across every attempt, backoff on 429/5xx and transport errors,
+        and LINE's 409 to a repeated key counted as delivered (the first attempt got through)."""
         key = retry_key or str(uuid.uuid4())
-        request = PushMessageRequest(to=user_id, messages=list(messages)[:5])
         for attempt in range(1, self.attempts + 1):
             try:
-                await self._api.push_message(request, x_line_retry_key=key, _request_timeout=self.timeout)
+                await send(key)
                 return True
             except ApiException as exc:
                 if exc.status == 409:
                     return True
                 if exc.status not in RETRYABLE or attempt == self.attempts:
-                    log.warning("LINE push refused", extra={"status": exc.status, "attempt": attempt})
+                    log.warning("LINE %s refused", kind, extra={"status": exc.status, "attempt": attempt})
                     return False
             except TRANSPORT_ERRORS as exc:
                 if attempt == self.attempts:
-                    log.warning("LINE push failed", extra={"error": type(exc).__name__, "attempt": attempt})
+                    log.warning(
+                        "LINE %s failed", kind, extra={"error": type(exc).__name__, "attempt": attempt}
+                    )
                     return False
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         return False

@@ -1,7 +1,8 @@
 """What the LINE face says to each event: it reads the event, calls the services, returns messages.
 
 No rule lives here: registration and contribution steps, checks and links are in ``bot/community``. The
-contribution commands (log, history, ranking, stage, thanks) are in ``bot/line/contributions.py``.
+contribution commands (log, history, ranking, stage, thanks) are in ``bot/line/contributions.py``; the event
+commands (list, RSVP buttons, event news, calendar, check-in codes) in ``bot/line/events.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.i18n import pick_language
 from bot.line import render
 from bot.line.client import LineClient
 from bot.line.contributions import LineContributions
+from bot.line.events import LineEvents
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,12 @@ COMMANDS = (
     "ranking",
     "stage",
     "thanks",
+    "events",
+    "calendar",
+    "event_news_on",
+    "event_news_off",
 )
+MAX_POSTBACK_FIELDS = 5
 
 
 class LineConversation:
@@ -56,6 +63,7 @@ class LineConversation:
         self.client = client
         self.tr = hub.tr
         self.contributions = LineContributions(hub, ref)
+        self.events = LineEvents(hub, ref)
 
     # --- entry point -----------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -147,6 +155,9 @@ class LineConversation:
         command = self.command_of(raw)
         if command is not None:
             return await self.run_command(who, lang, command)
+        checkin = self.events.checkin_of(raw)  # 「チェックイン ABC234」 or 「ABC234」 (link codes are longer)
+        if checkin is not None:
+            return await self.events.checkin(who, lang, checkin)
         if looks_like_code(raw):
             return await self.redeem(who, raw)
         return await self.run_command(who, lang, "help")
@@ -162,7 +173,10 @@ class LineConversation:
         ]
 
     async def on_postback(self, who: Identity, lang: str, data: str) -> list[Message]:
-        params = {k: v[0] for k, v in parse_qs(data, max_num_fields=5).items()}
+        try:
+            params = {k: v[0] for k, v in parse_qs(data, max_num_fields=MAX_POSTBACK_FIELDS).items()}
+        except ValueError:  # more fields than any of our buttons send: not ours
+            params = {}
         action = params.get("action", "")
         if action == "answer":
             prompt = await self.hub.conversations.current_prompt(who)
@@ -189,6 +203,12 @@ class LineConversation:
             return [
                 render.text(self.tr.t(lang, "line.leave.cancelled"), render.menu_items(self.tr, lang, True))
             ]
+        if action == "rsvp":
+            return await self.events.rsvp(who, lang, params)
+        if action == "event_news":
+            return await self.events.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
+        if action == "calendar" and "e" in params:
+            return await self.events.calendar(who, lang, params["e"])
         if action in COMMANDS:
             return await self.run_command(who, lang, action)
         log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
@@ -238,6 +258,12 @@ class LineConversation:
             return await self.contributions.stage(who, lang)
         if command == "thanks":
             return self.contributions.thanks_usage(lang)
+        if command == "events":
+            return await self.events.upcoming(who, lang)
+        if command == "calendar":
+            return await self.events.calendar(who, lang)
+        if command in ("event_news_on", "event_news_off"):
+            return await self.events.set_news(who, lang, command == "event_news_on")
         if command == "link":
             issued = await self.hub.links.issue(who)
             minutes = self.hub.settings.registration.link_code_minutes
@@ -249,6 +275,7 @@ class LineConversation:
         if registered:
             body = self.tr.t(lang, "line.help.registered", community=self.ref.name)
             body += "\n" + self.tr.t(lang, "line.contribute.help")
+            body += "\n" + self.tr.t(lang, "line.event.help")
         else:
             body = self.tr.t(lang, "line.help.guest", community=self.ref.name)
         return [render.text(body, render.menu_items(self.tr, lang, registered))]

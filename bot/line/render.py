@@ -1,6 +1,7 @@
 """LINE messages built from service results: text with quick replies, and the Flex profile card.
 
-The contribution cards (history, ranking) are in ``bot/line/contribution_cards.py``.
+The contribution cards (history, ranking) are in ``bot/line/contribution_cards.py``, the event cards in
+``bot/line/event_cards.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def postback_data(action: str, **params: str) -> str:
     return data
 
 
-def _label(text: str) -> str:
+def short_label(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
 
 
@@ -54,11 +55,11 @@ def text(body: str, quick: list[QuickReplyItem] | None = None) -> TextMessage:
 
 
 def postback_item(label: str, data: str) -> QuickReplyItem:
-    return QuickReplyItem(action=PostbackAction(label=_label(label), data=data, display_text=label))
+    return QuickReplyItem(action=PostbackAction(label=short_label(label), data=data, display_text=label))
 
 
 def message_item(label: str, message: str | None = None) -> QuickReplyItem:
-    return QuickReplyItem(action=MessageAction(label=_label(label), text=message or label))
+    return QuickReplyItem(action=MessageAction(label=short_label(label), text=message or label))
 
 
 def prompt_message(tr: Translator, lang: str, prompt: Prompt, error: str | None = None) -> TextMessage:
@@ -91,7 +92,7 @@ def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyIt
         ]
     return [
         postback_item(tr.t(lang, f"line.menu.{action}"), postback_data(action))
-        for action in ("contribute", "history", "ranking", "stage", "profile", "link", "help")
+        for action in ("contribute", "events", "history", "ranking", "stage", "profile", "link", "help")
     ]
 
 
@@ -146,7 +147,7 @@ def profile_message(tr: Translator, lang: str, view: AmbassadorView, community_n
             "height": "sm",
             "action": {
                 "type": "postback",
-                "label": _label(tr.t(lang, f"line.profile.edit.{field}")),
+                "label": short_label(tr.t(lang, f"line.profile.edit.{field}")),
                 "data": postback_data("edit", field=field),
             },
         }

@@ -1,7 +1,7 @@
 """A stand-in of the LINE Messaging API on loopback, and signed webhook events to drive the hub.
 
 Used by the test suite and by ``python -m bot demo``: no machine here reaches LINE. It answers the calls
-the hub makes (reply, push, profile) the way LINE does, and records every request for assertions.
+the hub makes (reply, push, multicast, profile) the way LINE does, and records every request for assertions.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class LineStandIn:
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     push_failures: deque[int] = field(default_factory=deque)  # statuses to answer the next pushes with
+    multicast_failures: deque[int] = field(default_factory=deque)  # the same, for the next multicasts
     reply_gate: asyncio.Event | None = None  # when set, replies wait for it (a slow LINE, in tests)
     _retry_keys: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
@@ -52,6 +53,7 @@ class LineStandIn:
         app = web.Application()
         app.router.add_post("/v2/bot/message/reply", self._reply)
         app.router.add_post("/v2/bot/message/push", self._push)
+        app.router.add_post("/v2/bot/message/multicast", self._multicast)
         app.router.add_get("/v2/bot/profile/{user_id}", self._profile)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -70,6 +72,9 @@ class LineStandIn:
 
     def pushes(self) -> list[Received]:
         return [r for r in self.requests if r.path == "/v2/bot/message/push"]
+
+    def multicasts(self) -> list[Received]:
+        return [r for r in self.requests if r.path == "/v2/bot/message/multicast"]
 
     async def _record(self, request: web.Request) -> Received:
         body = await request.json() if request.can_read_body else None
@@ -101,14 +106,31 @@ class LineStandIn:
         entry = await self._record(request)
         if not self._authorised(entry):
             return web.json_response({"message": "Authentication failed"}, status=401)
+        body = entry.body or {}
+        if not body.get("to") or not 1 <= len(body.get("messages", [])) <= 5:
+            return web.json_response({"message": "The request body has 1 error(s)"}, status=400)
+        return self._paid(entry, self.push_failures, {"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+    async def _multicast(self, request: web.Request) -> web.Response:
+        entry = await self._record(request)
+        if not self._authorised(entry):
+            return web.json_response({"message": "Authentication failed"}, status=401)
+        body = entry.body or {}
+        to = body.get("to")
+        if not isinstance(to, list) or not 1 <= len(to) <= 500 or not 1 <= len(body.get("messages", [])) <= 5:
+            return web.json_response({"message": "The request body has 1 error(s)"}, status=400)
+        return self._paid(entry, self.multicast_failures, {})
+
+    def _paid(self, entry: Received, failures: deque[int], answer: dict[str, Any]) -> web.Response:
+        """A push or multicast: an injected failure first, then LINE's 409 to a retry key seen before."""
         key = entry.headers.get("X-Line-Retry-Key")
-        if self.push_failures:
-            return web.json_response({"message": "failure injected"}, status=self.push_failures.popleft())
+        if failures:
+            return web.json_response({"message": "failure injected"}, status=failures.popleft())
         if key and key in self._retry_keys:
             return web.json_response({"message": "The retry key is already accepted"}, status=409)
         if key:
             self._retry_keys.add(key)
-        return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+        return web.json_response(answer)
 
     async def _profile(self, request: web.Request) -> web.Response:
         entry = await self._record(request)

@@ -4,6 +4,9 @@ Each community's official account posts to ``/line/<community key>/webhook``. A 
 against that channel's secret (bad or missing ``X-Line-Signature``: 400, nothing stored), answered at
 once with 200, and its events are handled afterwards, in order, one person at a time. A redelivered
 event (same ``webhookEventId``) is handled once.
+
+The same server serves members' calendar files at ``/calendar/<community key>/<token>.ics``: the token is
+signed with the channel secret and names one member (and one event, or all theirs); anything else is 404.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Literal
 
 from aiohttp import web
@@ -19,10 +22,14 @@ from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhooks import Event
 
+from bot.community.calendar import calendar_file, read_calendar_token
 from bot.community.communities import CommunityRef
+from bot.community.errors import DomainError
+from bot.community.events import EventView
 from bot.config import Settings
 from bot.hub import Hub, open_hub
-from bot.line.client import LineClient
+from bot.line.client import MULTICAST_MAX, LineClient
+from bot.line.events import calendar_secret, offer_message
 from bot.line.handlers import LineConversation
 from bot.line.render import text as render_text
 
@@ -107,6 +114,28 @@ class LineFace:
         self._spawn(self._handle_all(ref, events))
         return web.json_response({})
 
+    async def calendar(self, request: web.Request) -> web.Response:
+        """A member's .ics: one event, or the events they answered. A forged or altered token, another
+        community's key, an event of another community, or a member who left: 404, and nothing said why."""
+        key = request.match_info["community"]
+        ref = self.hub.communities.by_key(key)
+        secret = calendar_secret(ref) if ref is not None else None
+        found = read_calendar_token(secret, key, request.match_info["token"]) if secret else None
+        if ref is None or found is None:
+            return web.Response(status=404, text="not found")
+        ambassador_id, event_id = found
+        try:
+            events = await self.hub.events.calendar_of(ref.id, ambassador_id, event_id)
+        except DomainError:
+            return web.Response(status=404, text="not found")
+        body = calendar_file(ref.key, ref.name, events, self.hub.clock.now())
+        return web.Response(
+            body=body,
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={"Cache-Control": "private, no-cache"},
+        )
+
     def _spawn(self, work: Awaitable[None]) -> None:
         async def run() -> None:
             await work
@@ -133,7 +162,8 @@ class LineFace:
 
 
 class LineSink:
-    """The notifier's way to reach a member on LINE: a push (the notifier has claimed the budget)."""
+    """The notifier's way to reach a member on LINE: a push, or an event card multicast to many (the
+    notifier or the offers service has claimed the budget first)."""
 
     platform: Literal["line"] = "line"
 
@@ -143,6 +173,21 @@ class LineSink:
     async def send(self, community_id: int, external_id: str, text: str) -> bool:
         client = self.face.clients_by_community.get(community_id)
         return client is not None and await client.push(external_id, [render_text(text)])
+
+    async def send_event_card(
+        self, community_id: int, external_ids: Sequence[str], lang: str, tz: str, event: EventView
+    ) -> bool:
+        """One event card (in ``lang``, times in ``tz``) to these members, 500 per multicast. False if LINE
+        refused any part (the offers service hands at most 500 at a time, so that is all of them)."""
+        client = self.face.clients_by_community.get(community_id)
+        if client is None:
+            return False
+        message = offer_message(self.face.hub, community_id, lang, tz, event)
+        delivered = True
+        for start in range(0, len(external_ids), MULTICAST_MAX):
+            batch = list(external_ids[start : start + MULTICAST_MAX])
+            delivered = await client.multicast(batch, [message]) and delivered
+        return delivered
 
     async def sync_roles(
         self, community_id: int, external_id: str, add: tuple[int, ...], remove: tuple[int, ...]
@@ -162,6 +207,7 @@ def create_line_app(settings: Settings, hub: Hub | None = None) -> web.Applicati
     app.on_startup.append(face.start)
     app.on_cleanup.append(face.stop)
     app.router.add_post("/line/{community}/webhook", face.webhook)
+    app.router.add_get("/calendar/{community}/{token}.ics", face.calendar)
     app.router.add_get("/healthz", _healthz)
     return app
 

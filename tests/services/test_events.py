@@ -94,9 +94,7 @@ async def test_create_understands_the_times_and_gives_a_code(hub: Hub) -> None:
         ({"timezone": "Mars/Olympus"}, "profile.error.timezone_unknown"),
     ],
 )
-async def test_bad_input_is_refused_and_nothing_is_stored(
-    hub: Hub, fields: dict[str, Any], key: str
-) -> None:
+async def test_bad_input_is_refused_and_nothing_is_stored(hub: Hub, fields: dict[str, Any], key: str) -> None:
     await expect(key, post(hub, **fields))
     assert await count(hub, Event) == 0
 
