@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.notify.budget import PushBudget
 from bot.notify.notifier import Notifier
-from bot.notify.offers import EventOffers
+from bot.notify.offers import Offers
 from bot.notify.reminder_sender import ReminderSender
 from bot.notify.vote_closer import VoteCloser
 from storage.database import Database
@@ -50,7 +50,7 @@ class Hub:
     events: EventService
     rsvps: RsvpService
     checkins: CheckinService
-    offers: EventOffers
+    offers: Offers
     reminder_sender: ReminderSender
     votes: VoteService
     vote_closer: VoteCloser
@@ -97,7 +97,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         events=events,
         rsvps=RsvpService(db, clock, reminders),
         checkins=CheckinService(db, clock, directory, contributions),
-        offers=EventOffers(db, clock, budget, notifier),
+        offers=Offers(db, clock, budget, notifier),
         reminder_sender=ReminderSender(reminders, events, notifier),
         votes=votes,
         vote_closer=VoteCloser(votes, notifier),

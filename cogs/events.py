@@ -225,7 +225,7 @@ class Events(commands.Cog):
         lines.append(await self.post(ref, event, lang))
         if ref.settings.events.discord_scheduled_events:
             lines.append(await self.create_scheduled(interaction, ref, event, lang))
-        report = await hub.offers.offer(await hub.events.get(ref.id, event.id))
+        report = await hub.offers.offer_event(await hub.events.get(ref.id, event.id))
         lines.append(self.bot.t(lang, "discord.event.line_offered", count=report.sent))
         if report.over_budget:
             lines.append(self.bot.t(lang, "discord.event.line_over_budget", count=report.over_budget))

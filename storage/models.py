@@ -368,12 +368,14 @@ class EventCheckin(Base):
     checked_in_at: Mapped[datetime]
 
 
-class EventOffer(Base):
-    """An event card pushed to a member on LINE: claimed before sending, so a retry never sends it twice."""
+class Delivery(Base):
+    """A card pushed to a member on LINE (a new event, a vote): claimed before it is sent, so a retry, a
+    second process or a double click never sends it twice."""
 
-    __tablename__ = "event_offers"
+    __tablename__ = "deliveries"
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # event | vote
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     sent_at: Mapped[datetime]

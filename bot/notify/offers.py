@@ -1,27 +1,28 @@
-"""Offering a new event to the LINE members who opted in to event news: a card with RSVP buttons.
+"""Offering something new (an event, a vote) to the LINE members who opted in: one card with buttons.
 
-Each recipient is claimed in the database (``event_offers``) before anything is sent, and pushes are
-claimed against the month's budget first, so a retry, a second process or a double click never sends the
-same card twice and the budget is never overspent. Members past the budget are counted, not dropped
-silently: staff see how many were not reached.
+Each recipient is claimed in the database (``deliveries``: kind, item, member) before anything is sent,
+and pushes are claimed against the month's budget first, so a retry, a second process or a double click
+never sends the same card twice and the budget is never overspent. Members past the budget are counted,
+not dropped silently: staff see how many were not reached.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
 from bot.clock import Clock
 from bot.community.events import EventView
+from bot.community.votes import VoteView
 from bot.notify.budget import PushBudget
 from bot.notify.notifier import Notifier
 from storage.database import Database, upsert_insert
-from storage.models import Ambassador, EventOffer, PlatformIdentity
+from storage.models import Ambassador, Delivery, PlatformIdentity, VoteWeight
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,20 @@ MULTICAST_MAX = 500  # LINE's limit of recipients per multicast request
 
 
 @runtime_checkable
-class CardSink(Protocol):
+class EventCardSink(Protocol):
     async def send_event_card(
         self, community_id: int, external_ids: Sequence[str], lang: str, tz: str, event: EventView
     ) -> bool:
         """Send one event card to up to 500 people at once; False if the platform refused it."""
+        ...
+
+
+@runtime_checkable
+class VoteCardSink(Protocol):
+    async def send_vote_card(
+        self, community_id: int, external_ids: Sequence[str], lang: str, tz: str, vote: VoteView
+    ) -> bool:
+        """Send one vote card (its options as buttons) to up to 500 people at once."""
         ...
 
 
@@ -48,98 +58,123 @@ class OfferReport:
         return self.sent + self.over_budget + self.failed
 
 
-class EventOffers:
+NOTHING = OfferReport(0, 0, 0)
+Send = Callable[[Sequence[str], str, str], Awaitable[bool]]
+
+
+class Offers:
     def __init__(self, db: Database, clock: Clock, budget: PushBudget, notifier: Notifier) -> None:
         self.db = db
         self.clock = clock
         self.budget = budget
         self.notifier = notifier
 
-    async def offer(self, event: EventView) -> OfferReport:
+    async def offer_event(self, event: EventView) -> OfferReport:
+        """The new event's card to every member who opted in to event news."""
         sink = self.notifier.sink("line")
-        if not isinstance(sink, CardSink) or event.cancelled:
-            return OfferReport(0, 0, 0)
-        cid = event.community_id
+        if not isinstance(sink, EventCardSink) or event.cancelled:
+            return NOTHING
+
+        async def send(ids: Sequence[str], lang: str, tz: str) -> bool:
+            return await sink.send_event_card(event.community_id, ids, lang, tz, event)
+
+        audience = _line_members(event.community_id).where(Ambassador.event_news.is_(True))
+        return await self._offer(event.community_id, "event", event.id, audience, send)
+
+    async def offer_vote(self, vote: VoteView) -> OfferReport:
+        """The new vote's card to every member who may vote on it and opted in to votes on LINE."""
+        sink = self.notifier.sink("line")
+        if not isinstance(sink, VoteCardSink) or not vote.is_open:
+            return NOTHING
+
+        async def send(ids: Sequence[str], lang: str, tz: str) -> bool:
+            return await sink.send_vote_card(vote.community_id, ids, lang, tz, vote)
+
+        eligible = select(VoteWeight.ambassador_id).where(
+            VoteWeight.vote_id == vote.id, VoteWeight.community_id == vote.community_id
+        )
+        audience = _line_members(vote.community_id).where(
+            Ambassador.vote_news.is_(True), Ambassador.id.in_(eligible)
+        )
+        return await self._offer(vote.community_id, "vote", vote.id, audience, send)
+
+    async def _offer(
+        self, cid: int, kind: str, item_id: int, audience: Select[int, str, str, str], send: Send
+    ) -> OfferReport:
+        delivered = select(Delivery.ambassador_id).where(
+            Delivery.community_id == cid, Delivery.kind == kind, Delivery.item_id == item_id
+        )
         async with self.db.transaction() as s:
-            offered = select(EventOffer.ambassador_id).where(
-                EventOffer.community_id == cid, EventOffer.event_id == event.id
-            )
-            wanted = (
-                await s.execute(
-                    select(
-                        Ambassador.id, Ambassador.language, Ambassador.timezone, PlatformIdentity.external_id
-                    )
-                    .join(PlatformIdentity, PlatformIdentity.ambassador_id == Ambassador.id)
-                    .where(
-                        Ambassador.community_id == cid,
-                        Ambassador.status == "active",
-                        Ambassador.event_news.is_(True),
-                        PlatformIdentity.community_id == cid,
-                        PlatformIdentity.platform == "line",
-                        PlatformIdentity.active.is_(True),
-                        Ambassador.id.not_in(offered),
-                    )
-                    .order_by(Ambassador.member_number)
-                )
-            ).all()
+            wanted = (await s.execute(audience.where(Ambassador.id.not_in(delivered)))).all()
         if not wanted:
-            return OfferReport(0, 0, 0)
+            return NOTHING
         granted = await self.budget.claim_up_to(cid, len(wanted))
         over_budget = len(wanted) - granted
         if over_budget:
             log.warning(
-                "LINE push budget spent: event card not offered to everyone",
-                extra={"community_id": cid, "event_id": event.id, "not_reached": over_budget},
+                "LINE push budget spent: card not offered to everyone",
+                extra={"community_id": cid, "kind": kind, "item_id": item_id, "not_reached": over_budget},
             )
-        mine = await self._claim(cid, event.id, [row.id for row in wanted[:granted]])
+        mine = await self._claim(cid, kind, item_id, [row[0] for row in wanted[:granted]])
         if len(mine) < granted:  # another process offered some of them meanwhile
             await self.budget.release(cid, granted - len(mine))
         groups: defaultdict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for row in wanted[:granted]:
-            if row.id in mine:
-                groups[(row.language, row.timezone)].append((row.id, row.external_id))
+        for aid, external_id, lang, tz in wanted[:granted]:
+            if aid in mine:
+                groups[(lang, tz)].append((aid, external_id))
         sent = failed = 0
         for (lang, tz), people in groups.items():
             for start in range(0, len(people), MULTICAST_MAX):
                 batch = people[start : start + MULTICAST_MAX]
-                if await sink.send_event_card(cid, [ext for _, ext in batch], lang, tz, event):
+                if await send([ext for _, ext in batch], lang, tz):
                     sent += len(batch)
                     continue
                 failed += len(batch)
                 await self.budget.release(cid, len(batch))
-                await self._unclaim(cid, event.id, [aid for aid, _ in batch])
+                await self._unclaim(cid, kind, item_id, [aid for aid, _ in batch])
         return OfferReport(sent, over_budget, failed)
 
-    async def _claim(self, community_id: int, event_id: int, ambassador_ids: list[int]) -> set[int]:
+    async def _claim(self, cid: int, kind: str, item_id: int, ambassador_ids: list[int]) -> set[int]:
         if not ambassador_ids:
             return set()
         insert = upsert_insert(self.db.dialect)
         now = self.clock.now()
+        rows = [
+            {"kind": kind, "item_id": item_id, "ambassador_id": a, "community_id": cid, "sent_at": now}
+            for a in ambassador_ids
+        ]
         async with self.db.transaction() as s:
-            rows = await s.scalars(
-                insert(EventOffer)
-                .values(
-                    [
-                        {
-                            "event_id": event_id,
-                            "ambassador_id": a,
-                            "community_id": community_id,
-                            "sent_at": now,
-                        }
-                        for a in ambassador_ids
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=["event_id", "ambassador_id"])
-                .returning(EventOffer.ambassador_id)
+            claimed = await s.scalars(
+                insert(Delivery)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["kind", "item_id", "ambassador_id"])
+                .returning(Delivery.ambassador_id)
             )
-            return set(rows.all())
+            return set(claimed.all())
 
-    async def _unclaim(self, community_id: int, event_id: int, ambassador_ids: list[int]) -> None:
+    async def _unclaim(self, cid: int, kind: str, item_id: int, ambassador_ids: list[int]) -> None:
         async with self.db.transaction() as s:
             await s.execute(
-                delete(EventOffer).where(
-                    EventOffer.community_id == community_id,
-                    EventOffer.event_id == event_id,
-                    EventOffer.ambassador_id.in_(ambassador_ids),
+                delete(Delivery).where(
+                    Delivery.community_id == cid,
+                    Delivery.kind == kind,
+                    Delivery.item_id == item_id,
+                    Delivery.ambassador_id.in_(ambassador_ids),
                 )
             )
+
+
+def _line_members(cid: int) -> Select[int, str, str, str]:
+    """Active members with an active LINE account: (ambassador id, LINE user id, language, zone)."""
+    return (
+        select(Ambassador.id, PlatformIdentity.external_id, Ambassador.language, Ambassador.timezone)
+        .join(PlatformIdentity, PlatformIdentity.ambassador_id == Ambassador.id)
+        .where(
+            Ambassador.community_id == cid,
+            Ambassador.status == "active",
+            PlatformIdentity.community_id == cid,
+            PlatformIdentity.platform == "line",
+            PlatformIdentity.active.is_(True),
+        )
+        .order_by(Ambassador.member_number)
+    )

@@ -357,7 +357,7 @@ async def test_event_news_cards_go_to_those_who_opted_in_within_the_budget(line:
     ]
     await line.post([postback_event("U2", "action=event_news&on=1")])
     event = await new_event(line)
-    report = await line.hub.offers.offer(event)
+    report = await line.hub.offers.offer_event(event)
     assert (report.sent, report.over_budget, report.failed) == (1, 1, 0)
     [multicast] = line.api.multicasts()
     assert multicast.body is not None and multicast.body["to"] == ["U1"]  # the first member; U3 never asked
@@ -374,7 +374,7 @@ async def test_event_news_cards_go_to_those_who_opted_in_within_the_budget(line:
     assert rsvp_buttons(bubble) == [f"action=rsvp&e={event.id}&c={c}" for c in ("going", "maybe", "declined")]
     assert quick_labels(card) == ["イベント", "イベント通知をオフ"]
     assert await line.hub.notifier.budget.used(event.community_id) == 1
-    again = await line.hub.offers.offer(event)
+    again = await line.hub.offers.offer_event(event)
     assert (again.sent, again.over_budget) == (0, 1)
     assert len(line.api.multicasts()) == 1  # nobody gets the card twice, and the budget holds
     # The card's button answers like any other.
@@ -397,14 +397,14 @@ async def test_one_card_per_language_and_nothing_twice(line: LineWorld) -> None:
     await line.post([text_event("U3", "イベント通知オン")])
     await line.post([postback_event("U3", "action=event_news&on=0")])  # changed their mind
     event = await new_event(line)
-    report = await line.hub.offers.offer(event)
+    report = await line.hub.offers.offer_event(event)
     assert (report.sent, report.over_budget, report.failed) == (2, 0, 0)
     by_recipient = {tuple(m.body["to"]): m.messages[0]["altText"] for m in line.api.multicasts() if m.body}
     assert by_recipient == {
         ("U1",): f"新しいイベント：{TITLE}（{WHEN_JA}）",
         ("U2",): f"New event: {TITLE} (Sat 5 Dec 2026, 19:00–21:00 (Japan time))",
     }
-    assert (await line.hub.offers.offer(event)).wanted == 0
+    assert (await line.hub.offers.offer_event(event)).wanted == 0
     assert len(line.api.multicasts()) == 2
 
 
@@ -415,11 +415,11 @@ async def test_a_multicast_is_retried_with_its_retry_key_and_delivered_once(line
     line.app[LINE_FACE].clients_by_community[cid].backoff = 0
     line.api.multicast_failures.append(500)
     event = await new_event(line)
-    report = await line.hub.offers.offer(event)
+    report = await line.hub.offers.offer_event(event)
     assert (report.sent, report.failed) == (1, 0)
     first, second = line.api.multicasts()
     assert first.headers["X-Line-Retry-Key"] == second.headers["X-Line-Retry-Key"]
-    assert (await line.hub.offers.offer(event)).wanted == 0
+    assert (await line.hub.offers.offer_event(event)).wanted == 0
     assert len(line.api.multicasts()) == 2
     assert await line.hub.notifier.budget.used(cid) == 1
 
@@ -430,10 +430,10 @@ async def test_a_refused_multicast_gives_the_budget_back_and_can_be_offered_agai
     cid = community(line)
     line.api.multicast_failures.append(400)
     event = await new_event(line)
-    report = await line.hub.offers.offer(event)
+    report = await line.hub.offers.offer_event(event)
     assert (report.sent, report.failed) == (0, 1)
     assert await line.hub.notifier.budget.used(cid) == 0
-    assert (await line.hub.offers.offer(event)).sent == 1
+    assert (await line.hub.offers.offer_event(event)).sent == 1
     assert [m.body["to"] for m in line.api.multicasts() if m.body] == [["U1"], ["U1"]]
 
 
@@ -565,7 +565,7 @@ async def test_the_offered_cards_calendar_button_replies_with_the_members_own_li
     await register_on_line(line, "U1")
     await line.post([text_event("U1", "イベント通知オン")])
     event = await new_event(line)
-    await line.hub.offers.offer(event)
+    await line.hub.offers.offer_event(event)
     [multicast] = line.api.multicasts()
     [button] = [a for a in flex_actions(multicast.messages[0]) if a.get("label") == "カレンダーに追加"]
     assert button["type"] == "postback"  # one card for many: it carries nobody's link

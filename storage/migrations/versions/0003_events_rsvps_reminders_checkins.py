@@ -64,18 +64,18 @@ def upgrade() -> None:
     with op.batch_alter_table('event_checkins', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_checkins_community_id'), ['community_id'], unique=False)
 
-    op.create_table('event_offers',
-    sa.Column('event_id', sa.Integer(), nullable=False),
+    op.create_table('deliveries',
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('ambassador_id', sa.Integer(), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['ambassador_id'], ['ambassadors.id'], name=op.f('fk_event_offers_ambassador_id_ambassadors')),
-    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_event_offers_community_id_communities')),
-    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_offers_event_id_events')),
-    sa.PrimaryKeyConstraint('event_id', 'ambassador_id', name=op.f('pk_event_offers'))
+    sa.ForeignKeyConstraint(['ambassador_id'], ['ambassadors.id'], name=op.f('fk_deliveries_ambassador_id_ambassadors')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_deliveries_community_id_communities')),
+    sa.PrimaryKeyConstraint('kind', 'item_id', 'ambassador_id', name=op.f('pk_deliveries'))
     )
-    with op.batch_alter_table('event_offers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_event_offers_community_id'), ['community_id'], unique=False)
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliveries_community_id'), ['community_id'], unique=False)
 
     op.create_table('event_rsvps',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -132,10 +132,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_event_rsvps_member')
 
     op.drop_table('event_rsvps')
-    with op.batch_alter_table('event_offers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_event_offers_community_id'))
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliveries_community_id'))
 
-    op.drop_table('event_offers')
+    op.drop_table('deliveries')
     with op.batch_alter_table('event_checkins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_checkins_community_id'))
 
