@@ -11,7 +11,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select, update
 
+from bot.clock import ManualClock
 from bot.community.identity import Identity
 from bot.config import Settings, settings_from_mapping
 from bot.discord_bot import create_discord_bot
@@ -44,7 +45,11 @@ JST = ZoneInfo("Asia/Tokyo")
 
 
 def demo_settings(
-    db_url: str, line_api: str, role_id: int | None = None, staff_role_id: int | None = None
+    db_url: str,
+    line_api: str,
+    role_id: int | None = None,
+    staff_role_id: int | None = None,
+    announcement_channel_id: int | None = None,
 ) -> Settings:
     return settings_from_mapping(
         {
@@ -62,6 +67,7 @@ def demo_settings(
                         "guild_id": DEMO_GUILD,
                         "ambassador_role_id": role_id,
                         "staff_role_id": staff_role_id,
+                        "announcement_channel_id": announcement_channel_id,
                     },
                     "line": {"channel_secret": DEMO_SECRET, "channel_access_token": DEMO_TOKEN},
                 }
@@ -104,11 +110,7 @@ def _discord_reply(result: Any) -> str:
     if message is None:
         return "(the panel was updated)"
     text = "\n".join([message.content or ""] + [_embed_text(e) for e in message.embeds]).strip()
-    # Discord shows <t:UNIX:t> in each reader's own time; the transcript shows Japan time.
-    text = re.sub(
-        r"<t:(\d+):t>", lambda m: datetime.fromtimestamp(int(m.group(1)), JST).strftime("%H:%M JST"), text
-    )
-    return ("(only you can see this) " if message.ephemeral else "") + text
+    return ("(only you can see this) " if message.ephemeral else "") + _local_times(text)
 
 
 class LineUser:
@@ -117,12 +119,13 @@ class LineUser:
 
     async def _post(self, event: dict[str, Any], shown: str) -> None:
         self.demo.t.say("LINE", self.name, shown)
-        before, pushed = len(self.demo.api.replies()), len(self.demo.api.pushes())
+        api = self.demo.api
+        before, pushed, multicast = len(api.replies()), len(api.pushes()), len(api.multicasts())
         await self.demo.post_line([event])
-        for reply in self.demo.api.replies()[before:]:
+        for reply in api.replies()[before:]:
             for message in reply.messages:
                 self.demo.t.say("LINE", "bot", _line_text(message))
-        self.demo.show_pushes(pushed)
+        self.demo.show_pushes(pushed, multicast)
 
     async def follow(self) -> None:
         await self._post(follow_event(self.user_id), "(adds the official account as a friend / 友だち追加)")
@@ -136,12 +139,25 @@ class LineUser:
 
 def _line_text(message: dict[str, Any]) -> str:
     if message.get("type") == "flex":
-        return f"[Flex card] {message.get('altText', '')}"
+        buttons = _flex_buttons(message.get("contents", {}))
+        shown = f"[Flex card] {message.get('altText', '')}"
+        return shown + ("\n" + " ".join(f"[{b}]" for b in buttons) if buttons else "")
     text = str(message.get("text", ""))
     items = message.get("quickReply", {}).get("items", [])
     if items:
         text += "\n" + " ".join(f"[{i['action']['label']}]" for i in items)
     return text
+
+
+def _flex_buttons(node: Any) -> list[str]:
+    """The button labels of a Flex card (a bubble or a carousel), in order."""
+    if isinstance(node, list):
+        return [label for item in node for label in _flex_buttons(item)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("type") == "button":
+        return [str(node.get("action", {}).get("label", ""))]
+    return [label for value in node.values() for label in _flex_buttons(value)]
 
 
 class Demo:
@@ -163,13 +179,21 @@ class Demo:
             transcript,
         )
 
-    def show_pushes(self, since: int) -> None:
-        """Pushes (paid messages) sent since ``since``, with their recipient."""
+    announce: Any = None  # the Discord announcement channel (SimCord)
+
+    def show_pushes(self, since: int, multicasts_since: int | None = None) -> None:
+        """Pushes (paid messages) sent since ``since``, with their recipient; multicasts likewise."""
         names = {"U-hanako": "花子", "U-sam": "Sam", "U-aiko": "あいこ"}
         for push in self.api.pushes()[since:]:
             to = str((push.body or {}).get("to", ""))
-            for text in push.texts:
-                self.t.say("LINE", f"bot (push to {names.get(to, to)})", text)
+            for message in push.messages:
+                self.t.say("LINE", f"bot (push to {names.get(to, to)})", _line_text(message))
+        for multicast in (
+            self.api.multicasts()[multicasts_since or 0 :] if multicasts_since is not None else []
+        ):
+            to = ", ".join(names.get(str(u), str(u)) for u in (multicast.body or {}).get("to", []))
+            for message in multicast.messages:
+                self.t.say("LINE", f"bot (multicast to {to})", _line_text(message))
 
     async def post_line(self, events: list[dict[str, Any]], secret: str = DEMO_SECRET) -> int:
         body = webhook_body(events)
@@ -293,6 +317,7 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
 
     staff = guild.add_member(env.create_user("yakuba"), roles=[guild.roles["運営スタッフ"]])
     await _contribution_scenes(demo, channel, aiko, staff, hanako, sam)
+    await _event_scenes(demo, guild, channel, aiko, staff, hanako, sam)
 
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
@@ -322,7 +347,8 @@ async def _contribution_scenes(
     await hanako.send("貢献")
     await hanako.tap("action=answer&step=category&value=knowledge", "知見の提供")
     await hanako.send("島の中学校でデザインの出前授業をしました")
-    await hanako.send("2026-12-31")  # a future date: explained, asked again
+    future = (demo.hub.clock.now().astimezone(JST) + timedelta(days=30)).strftime("%Y-%m-%d")
+    await hanako.send(future)  # a future date: explained, asked again
     await hanako.tap("action=answer&step=occurred_on&value=yesterday", "昨日")
     await hanako.send("https://example.jp/report/123")
 
@@ -369,6 +395,99 @@ async def _contribution_scenes(
     t.note(f"ledger verify: {'ok' if report.ok else 'BROKEN'} at entry #{report.seq} ({report.problem})")
 
 
+async def _event_scenes(
+    demo: Demo, guild: Any, channel: Any, aiko: Any, staff: Any, hanako: LineUser, sam: LineUser
+) -> None:
+    t = demo.t
+    ref = demo.hub.communities.by_key("ama")
+    assert ref is not None and isinstance(demo.hub.clock, ManualClock)
+    clock = demo.hub.clock
+    announce = demo.announce
+
+    t.title("LINE: 花子 and Sam turn on event news (event cards arrive on LINE)")
+    await hanako.send("イベント通知オン")
+    await sam.send("event news on")
+
+    day = (clock.now().astimezone(JST) + timedelta(days=5)).strftime("%Y-%m-%d")
+    t.title("Discord: staff post an event with /event create (capacity 2); it is offered on LINE")
+    options = {
+        "title": "島の国際交流祭",
+        "start": f"{day} 19:00",
+        "end": "21:00",
+        "place": "海士町 中央公民館",
+        "capacity": 2,
+        "description": "島の食と音楽で交流しましょう。",
+    }
+    t.say("Discord", "yakuba (staff)", "/event create " + " ".join(f"{k}:{v}" for k, v in options.items()))
+    pushed, multicast = len(demo.api.pushes()), len(demo.api.multicasts())
+    created = await staff.slash(channel, "event create", **options)
+    t.say("Discord", "bot", _discord_reply(created))
+    assert announce is not None, "no announcement channel"
+    post = announce.last_message
+    assert post is not None, "the event was not announced"
+    t.say("Discord", "bot (in #お知らせ)", _message_text(post))
+    demo.show_pushes(pushed, multicast)
+    [event] = await demo.hub.events.upcoming(ref.id)
+
+    t.title("RSVPs from both apps land in one place; the third person waits")
+    t.say("Discord", "aiko", "presses “参加”")
+    shown = await aiko.click(post, custom_id=f"event:{event.event.id}:going")
+    t.say("Discord", "bot", _discord_reply(shown))
+    await hanako.tap(f"action=rsvp&e={event.event.id}&c=going", "参加")
+    await hanako.tap(f"action=rsvp&e={event.event.id}&c=going", "参加")  # a double tap changes nothing
+    await sam.tap(f"action=rsvp&e={event.event.id}&c=going", "Going")
+    t.say("Discord", "bot (in #お知らせ, updated)", _message_text(announce.last_message))
+
+    t.title("Aiko cannot come after all: Sam moves up from the waiting list and is told")
+    t.say("Discord", "aiko", "presses “不参加”")
+    pushed = len(demo.api.pushes())
+    shown = await aiko.click(post, custom_id=f"event:{event.event.id}:declined")
+    t.say("Discord", "bot", _discord_reply(shown))
+    demo.show_pushes(pushed)
+
+    t.title("Reminders fire in simulated time (24 hours and 1 hour before), once each")
+    for before in (timedelta(hours=24), timedelta(hours=1)):
+        clock.advance(event.event.starts_at - before - clock.now())
+        pushed = len(demo.api.pushes())
+        run = await demo.hub.reminder_sender.run_due()
+        t.note(f"clock moved to {clock.now().astimezone(JST):%Y-%m-%d %H:%M} JST: {run.sent} reminders sent")
+        demo.show_pushes(pushed)
+    again = await demo.hub.reminder_sender.run_due()
+    t.note(f"run again: {again.sent} sent (none twice)")
+
+    t.title("At the venue: 花子 checks in with the code on LINE; staff check Aiko in on Discord")
+    clock.advance(event.event.starts_at - clock.now() + timedelta(minutes=10))
+    await hanako.send(f"チェックイン {event.event.checkin_code}")
+    await sam.send("check in ZZZ999")  # a wrong code is explained
+    t.say("Discord", "yakuba (staff)", f"/event checkin event:{event.event.id} member:@aiko")
+    done = await staff.slash(channel, "event checkin", event=str(event.event.id), member=aiko)
+    t.say("Discord", "bot", _discord_reply(done))
+    t.say("Discord", "yakuba (staff)", f"/event attendees event:{event.event.id}")
+    listed = await staff.slash(channel, "event attendees", event=str(event.event.id))
+    t.say("Discord", "bot", _discord_reply(listed))
+
+
+def _message_text(message: Any) -> str:
+    text = "\n".join([message.content or ""] + [_embed_text(e) for e in message.embeds]).strip()
+    buttons = [c.label for row in message.components for c in getattr(row, "children", []) if c.label]
+    text = _local_times(text)
+    return text + ("\n" + " ".join(f"[{b}]" for b in buttons) if buttons else "")
+
+
+def _local_times(text: str) -> str:
+    """Discord shows <t:UNIX:style> in each reader's own time; the transcript shows Japan time."""
+
+    def shown(m: re.Match[str]) -> str:
+        moment = datetime.fromtimestamp(int(m.group(1)), JST)
+        style = m.group(2)
+        if style == "R":  # shown from the reader's now; the demo's clock starts at the real time
+            days = (moment - datetime.now(JST)).days
+            return f"in {days} days" if days > 0 else "soon"
+        return moment.strftime("%H:%M JST" if style == "t" else "%Y-%m-%d %H:%M JST")
+
+    return re.sub(r"<t:(\d+):([tTdDfFR])>", shown, text)
+
+
 def env_last_content(result: Any) -> str | None:
     """The content of the ephemeral panel after it was edited by a button press."""
     message = result.response.message
@@ -395,7 +514,9 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
         )
         async with LineStandIn() as api:
             settings = demo_settings(url, api.base_url)
-            hub = await open_hub(settings)
+            # Simulated time: reminders fire when the demo moves the clock, not after real days.
+            clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+            hub = await open_hub(settings, clock=clock)
             try:
                 bot = create_discord_bot(settings, hub)
                 app = create_line_app(settings, hub)
@@ -409,8 +530,12 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
                         channel = guild.create_text_channel("ひろば")
                         role = guild.create_role("アンバサダー")
                         staff_role = guild.create_role("運営スタッフ")
-                        await hub.reconfigure(demo_settings(url, api.base_url, role.id, staff_role.id))
+                        announce = guild.create_text_channel("お知らせ")
+                        await hub.reconfigure(
+                            demo_settings(url, api.base_url, role.id, staff_role.id, announce.id)
+                        )
                         demo = Demo(hub, api, app, base_url, http, transcript)
+                        demo.announce = announce
                         await _scenes(demo, env, guild, channel, role)
                 finally:
                     await runner.cleanup()

@@ -19,7 +19,7 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "You have left (No. 4).",
         "Bob still has the role: False",
         "the next one will be No. 5",
-        "⚠️ 「2026-12-31」は未来の日付です。",  # a contribution with a future date, explained
+        "」は未来の日付です。",  # a contribution with a future date, explained
         "運営スタッフの確認後にポイントが加算されます。",  # 花子's claim waits for review
         "[LINE] bot (push to 花子) › おめでとうございます！ 関わりの段階が「関わる」",
         "累計 11ポイント",  # 1 for the thanks + 10 approved
@@ -28,6 +28,18 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "[LINE] bot (push to 花子) › 貢献記録 #1（知見の提供）が承認されました。+10ポイント",  # /review
         "[Discord] bot (DM to aiko) › Your contribution #4 (Hometown tax) was approved. +5 points",
         "ledger verify: BROKEN at entry #1 (changed)",
+        # Events: posted on Discord, offered on LINE, answered on both, a waiting list, reminders, check-in.
+        'Created event #1 "島の国際交流祭".',
+        "LINE: sent to 2 members who asked for event news.",
+        "[LINE] bot (multicast to 花子) › [Flex card] 新しいイベント：島の国際交流祭",
+        "「島の国際交流祭」はすでに「参加」で受け付けています。",  # a double tap
+        "is full, so you are on the waiting list (number 1).",
+        '[LINE] bot (push to Sam) › A place opened up: you are now going to "島の国際交流祭"',
+        "[LINE] bot (push to 花子) › ⏰ リマインダー：「島の国際交流祭」",
+        "run again: 0 sent (none twice)",
+        "「島の国際交流祭」にチェックインしました。",
+        "That check-in code was not found.",
+        'Checked No.1 Aiko in to "島の国際交流祭".',
         "Demo finished.",
     ):
         assert expected in text, expected
