@@ -259,6 +259,36 @@ class VoteSettings(_Section):
         return self
 
 
+DISCORD_CHANNEL_LIMIT = 500
+DISCORD_ROLE_LIMIT = 250
+
+
+class SubcommitteeSettings(_Section):
+    """Subcommittees (分科会): where their private channels go, and how close to Discord's limits to stop."""
+
+    # The Discord category the private channels are created under (optional; top level without it).
+    discord_category_id: int | None = Field(None, gt=0)
+    # Refuse a new subcommittee when the server has this few channel or role slots left (of 500 / 250).
+    channel_margin: int = Field(20, ge=0, le=400)
+    role_margin: int = Field(10, ge=0, le=200)
+    max_per_community: int = Field(100, ge=1, le=200)
+    # A bundled LINE digest of each subcommittee's Discord channel for its LINE members (within the budget).
+    line_digest: bool = False
+    digest_every_hours: int = Field(168, ge=24, le=24 * 31)
+
+
+class ProjectSettings(_Section):
+    """Projects (プロジェクト, 関わりしろ): calls for help matched to skills."""
+
+    # At most this many members are told of a new project (the best matches first).
+    max_matches: int = Field(20, ge=1, le=500)
+    # The Discord text channel where each project gets a private thread for the accepted members (optional).
+    discord_channel_id: int | None = Field(None, gt=0)
+    # The contribution each accepted member gets when the project closes. Unset: knowledge if the community
+    # has that category (the default six do), else none.
+    completion_category: str | None = None
+
+
 class CommunitySettings(_Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
@@ -271,6 +301,8 @@ class CommunitySettings(_Section):
     contributions: ContributionSettings = Field(default_factory=ContributionSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     votes: VoteSettings = Field(default_factory=VoteSettings)
+    subcommittees: SubcommitteeSettings = Field(default_factory=SubcommitteeSettings)
+    projects: ProjectSettings = Field(default_factory=ProjectSettings)
 
     @property
     def checkin_category(self) -> str | None:
@@ -278,14 +310,23 @@ class CommunitySettings(_Section):
         key = self.events.checkin_category or "local_activity"
         return key if self.contributions.category(key) is not None else None
 
+    @property
+    def project_category(self) -> str | None:
+        """The category a finished project records for its members, or None."""
+        key = self.projects.completion_category or "knowledge"
+        return key if self.contributions.category(key) is not None else None
+
     @model_validator(mode="after")
-    def _checkin_category(self) -> CommunitySettings:
-        chosen = self.events.checkin_category
-        if chosen is not None and self.contributions.category(chosen) is None:
-            raise ValueError(
-                f"events.checkin_category: {chosen!r} is not one of "
-                "contributions.categories[].key (add that category, or name another one here)"
-            )
+    def _categories(self) -> CommunitySettings:
+        for where, chosen in (
+            ("projects.completion_category", self.projects.completion_category),
+            ("events.checkin_category", self.events.checkin_category),
+        ):
+            if chosen is not None and self.contributions.category(chosen) is None:
+                raise ValueError(
+                    f"{where}: {chosen!r} is not one of contributions.categories[].key "
+                    "(add that category, or name another one here)"
+                )
         return self
 
     @field_validator("timezone")

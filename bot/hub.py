@@ -15,9 +15,11 @@ from bot.community.events import EventService
 from bot.community.housekeeping import Housekeeping
 from bot.community.ledger import LedgerVerifier
 from bot.community.linking import LinkService
+from bot.community.projects import ProjectService
 from bot.community.reminders import ReminderService
 from bot.community.rsvps import RsvpService
 from bot.community.stages import StageService
+from bot.community.subcommittees import SubcommitteeService
 from bot.community.votes import VoteService
 from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
@@ -54,6 +56,8 @@ class Hub:
     reminder_sender: ReminderSender
     votes: VoteService
     vote_closer: VoteCloser
+    subcommittees: SubcommitteeService
+    projects: ProjectService
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -101,4 +105,6 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         reminder_sender=ReminderSender(reminders, events, notifier),
         votes=votes,
         vote_closer=VoteCloser(votes, notifier),
+        subcommittees=SubcommitteeService(db, clock, directory),
+        projects=ProjectService(db, clock, directory, contributions),
     )

@@ -110,6 +110,8 @@ class Ambassador(Base):
     event_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Opted in to new votes on LINE (a card with the options pushed when staff open a vote).
     vote_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Opted in to calls for help (projects) matched to their skills and interests.
+    project_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     registered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
@@ -305,6 +307,8 @@ class Event(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    # Scoped to one subcommittee: only its members are offered it and may answer.
+    subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id"))
     discord_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     discord_message_id: Mapped[int | None] = mapped_column(BigInteger)
     discord_scheduled_event_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -400,6 +404,8 @@ class Vote(Base):
     approval: Mapped[bool] = mapped_column(Boolean)  # several options per member
     hidden: Mapped[bool] = mapped_column(Boolean)  # no counts shown, ballots by button, until it closes
     min_stage: Mapped[int] = mapped_column(Integer, default=1)
+    # Scoped to one subcommittee: only its members (at opening) may vote.
+    subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id"))
     quorum_count: Mapped[int | None] = mapped_column(Integer)
     quorum_percent: Mapped[int | None] = mapped_column(Integer)
     eligible: Mapped[int] = mapped_column(Integer, default=0)
@@ -454,3 +460,73 @@ class VoteNotice(Base):
     external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     told_at: Mapped[datetime]
+
+
+class Subcommittee(Base):
+    """An interest group (分科会) with its own private Discord channel and role, joinable from LINE too.
+
+    ``name_key`` is the name folded (NFKC, case) so that 「食と農」 and 「食と農 」 are one name."""
+
+    __tablename__ = "subcommittees"
+    __table_args__ = (UniqueConstraint("community_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    name_key: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | archived
+    lead_ambassador_id: Mapped[int | None] = mapped_column(ForeignKey("ambassadors.id"))
+    discord_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    discord_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+    digest_sent_at: Mapped[datetime | None]  # the last LINE digest of its Discord channel
+
+
+class SubcommitteeMember(Base):
+    __tablename__ = "subcommittee_members"
+    __table_args__ = (Index("ix_subcommittee_members_member", "community_id", "ambassador_id"),)
+
+    subcommittee_id: Mapped[int] = mapped_column(ForeignKey("subcommittees.id"), primary_key=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    joined_at: Mapped[datetime]
+
+
+class Project(Base):
+    """A call for help (関わりしろ): skills needed for a local issue, matched to members who opted in."""
+
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_open", "community_id", "status", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    needs: Mapped[str] = mapped_column(Text)
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    place: Mapped[str | None] = mapped_column(String(200))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    discord_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ProjectApplication(Base):
+    __tablename__ = "project_applications"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # applied | accepted | declined
+    message: Mapped[str] = mapped_column(Text, default="")
+    platform: Mapped[str] = mapped_column(String(16))
+    applied_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(80))

@@ -26,10 +26,11 @@ from bot.community.event_times import check_span, parse_end_time, parse_event_ti
 from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
 from bot.community.reminders import ReminderService
+from bot.community.subcommittees import check_lead
 from bot.community.text import clean_text
 from bot.config import EventSettings
 from storage.database import Database
-from storage.models import Ambassador, Event, EventCheckin, EventRsvp
+from storage.models import Ambassador, Event, EventCheckin, EventRsvp, SubcommitteeMember
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -74,6 +75,7 @@ class EventView:
     discord_channel_id: int | None
     discord_message_id: int | None
     discord_scheduled_event_id: int | None
+    subcommittee_id: int | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -106,6 +108,7 @@ class EventDraft:
     remove_capacity: bool = False
     description: str | None = None
     timezone: str | None = None
+    subcommittee_id: int | None = None  # on create only: for that subcommittee's members
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,7 @@ async def view_of_event(s: AsyncSession, e: Event) -> EventView:
         declined=int(counts.get("declined", 0)), waitlist=int(counts.get("waitlist", 0)),
         checked_in=int(checked_in or 0), cancel_reason=e.cancel_reason,
         discord_channel_id=e.discord_channel_id, discord_message_id=e.discord_message_id,
-        discord_scheduled_event_id=e.discord_scheduled_event_id,
+        discord_scheduled_event_id=e.discord_scheduled_event_id, subcommittee_id=e.subcommittee_id,
     )  # fmt: skip
 
 
@@ -275,8 +278,12 @@ class EventService:
         return self.directory.by_id(community_id).settings.timezone
 
     # --- staff --------------------------------------------------------------------------------------
-    async def create(self, community_id: int, staff: Identity, draft: EventDraft) -> CreatedEvent:
-        """Validate everything first, then store the event with a fresh check-in code."""
+    async def create(
+        self, community_id: int, staff: Identity, draft: EventDraft, *, is_staff: bool = True
+    ) -> CreatedEvent:
+        """Validate everything first, then store the event with a fresh check-in code.
+
+        Staff may post any event; a subcommittee's lead (``is_staff=False``) only one for their own."""
         now = self.clock.now()
         tz = clean_timezone(draft.timezone) if draft.timezone else self.timezone(community_id)
         title = clean_title(draft.title or "")
@@ -295,12 +302,13 @@ class EventService:
         )
         capacity = _clean_capacity(draft.capacity)
         async with self.db.transaction() as s:
+            await check_lead(s, staff, draft.subcommittee_id, is_staff)
             code = await self._unused_code(s, community_id)
             event = Event(
                 community_id=community_id, title=title, description=description or "", place=place,
                 online_url=url, starts_at=parsed.at, ends_at=end, timezone=tz, capacity=capacity,
                 status="scheduled", checkin_code=code, revision=1, created_by=_actor(staff),
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, subcommittee_id=draft.subcommittee_id,
             )  # fmt: skip
             s.add(event)
             await s.flush()
@@ -321,11 +329,14 @@ class EventService:
                 return code
         raise RuntimeError("no unused check-in code after 20 tries")
 
-    async def edit(self, community_id: int, event_id: int, staff: Identity, draft: EventDraft) -> EventChange:
+    async def edit(
+        self, community_id: int, event_id: int, staff: Identity, draft: EventDraft, *, is_staff: bool = True
+    ) -> EventChange:
         """Change the given fields. A new start moves every reminder; more seats move people up."""
         now = self.clock.now()
         async with self.db.transaction() as s:
             event = await lock_event(s, community_id, event_id)
+            await check_lead(s, staff, event.subcommittee_id, is_staff, must_be_open=False)
             if event.status == "cancelled":
                 raise DomainError("event.error.cancelled")
             if now >= event.ends_at:
@@ -389,7 +400,9 @@ class EventService:
         self.reminders.armed(promoted_due)
         return EventChange(view, tuple(changed), notify, promoted)
 
-    async def cancel(self, community_id: int, event_id: int, staff: Identity, reason: str) -> EventChange:
+    async def cancel(
+        self, community_id: int, event_id: int, staff: Identity, reason: str, *, is_staff: bool = True
+    ) -> EventChange:
         """Cancel once: the answers stay (history), the reminders not yet sent are dropped."""
         clean_reason = clean_text(
             reason, "event.error.reason_required", "event.error.reason_too_long", REASON_MAX
@@ -397,6 +410,7 @@ class EventService:
         now = self.clock.now()
         async with self.db.transaction() as s:
             event = await lock_event(s, community_id, event_id)
+            await check_lead(s, staff, event.subcommittee_id, is_staff, must_be_open=False)
             if event.status == "cancelled":
                 raise DomainError("event.error.cancelled")
             if now >= event.ends_at:
@@ -466,17 +480,17 @@ class EventService:
     ) -> list[MyEvent]:
         """Events not yet over, soonest first, with the member's own answer when ``who`` is given."""
         now = self.clock.now()
+        query = select(Event).where(
+            Event.community_id == community_id, Event.status == "scheduled", Event.ends_at > now
+        )
         async with self.db.transaction() as s:
-            events = (
-                await s.scalars(
-                    select(Event)
-                    .where(
-                        Event.community_id == community_id, Event.status == "scheduled", Event.ends_at > now
-                    )
-                    .order_by(Event.starts_at, Event.id)
-                    .limit(limit)
+            if who is not None:  # a subcommittee's events only for its members
+                member = await ambassador_for(s, who)
+                mine = select(SubcommitteeMember.subcommittee_id).where(
+                    SubcommitteeMember.ambassador_id == (member.id if member else -1)
                 )
-            ).all()
+                query = query.where(Event.subcommittee_id.is_(None) | Event.subcommittee_id.in_(mine))
+            events = (await s.scalars(query.order_by(Event.starts_at, Event.id).limit(limit))).all()
             return await self._with_answers(s, community_id, who, list(events))
 
     async def mine(self, who: Identity, limit: int = 50) -> list[MyEvent]:

@@ -18,6 +18,7 @@ from bot.community.errors import DomainError
 from bot.community.events import RSVP_CHOICES, EventView, fill_seats, lock_event, view_of_event
 from bot.community.identity import Identity
 from bot.community.reminders import ReminderService
+from bot.community.subcommittees import member_of
 from storage.database import Database
 from storage.models import EventRsvp
 
@@ -49,6 +50,8 @@ class RsvpService:
             a = await ambassador_for(s, who)
             if a is None:
                 raise DomainError("event.error.not_member")
+            if event.subcommittee_id is not None and not await member_of(s, event.subcommittee_id, a.id):
+                raise DomainError("event.error.members_only")
             if event.status == "cancelled":
                 raise DomainError("event.error.cancelled")
             if now >= event.ends_at:

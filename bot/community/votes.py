@@ -27,6 +27,7 @@ from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
 from bot.community.stages import StageChange
+from bot.community.subcommittees import check_lead
 from bot.community.vote_rules import (
     Quorum,
     clean_options,
@@ -38,7 +39,16 @@ from bot.community.vote_rules import (
 )
 from bot.config import VoteSettings
 from storage.database import Database
-from storage.models import Ambassador, Ballot, PlatformIdentity, PointTotal, Vote, VoteNotice, VoteWeight
+from storage.models import (
+    Ambassador,
+    Ballot,
+    PlatformIdentity,
+    PointTotal,
+    SubcommitteeMember,
+    Vote,
+    VoteNotice,
+    VoteWeight,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +66,7 @@ class VoteDraft:
     quorum: str | None = None
     hidden: bool = False
     timezone: str | None = None
+    subcommittee_id: int | None = None  # only that subcommittee's members may vote
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,7 @@ class VoteView:
     discord_channel_id: int | None
     discord_message_id: int | None
     result: VoteResult | None  # final once closed; live while open unless hidden
+    subcommittee_id: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -233,7 +245,7 @@ async def _view(s: AsyncSession, vote: Vote, *, reveal: bool = False) -> VoteVie
         quorum_needed=_quorum(vote).needed(vote.eligible), quorum_percent=vote.quorum_percent,
         eligible=vote.eligible, voters=voters, status=vote.status, opened_at=vote.opened_at,
         closes_at=vote.closes_at, closed_at=vote.closed_at, discord_channel_id=vote.discord_channel_id,
-        discord_message_id=vote.discord_message_id, result=result,
+        discord_message_id=vote.discord_message_id, result=result, subcommittee_id=vote.subcommittee_id,
     )  # fmt: skip
 
 
@@ -251,8 +263,13 @@ class VoteService(DueSignal):
         return self.directory.by_id(community_id).settings.votes
 
     # --- staff --------------------------------------------------------------------------------------
-    async def open(self, community_id: int, staff: Identity, draft: VoteDraft) -> VoteView:
-        """Check everything, then store the vote with its eligible members and their weights at once."""
+    async def open(
+        self, community_id: int, staff: Identity, draft: VoteDraft, *, is_staff: bool = True
+    ) -> VoteView:
+        """Check everything, then store the vote with its eligible members and their weights at once.
+
+        Staff may open any vote; a subcommittee's lead (``is_staff=False``) only one for their own, where
+        only the subcommittee's members may vote."""
         rules = self.settings(community_id)
         now = self.clock.now()
         tz = (
@@ -267,6 +284,14 @@ class VoteService(DueSignal):
         if not 1 <= draft.min_stage <= 4:
             raise DomainError("vote.error.stage_range")
         async with self.db.transaction() as s:
+            await check_lead(s, staff, draft.subcommittee_id, is_staff)
+            scope = Ambassador.community_id == community_id
+            if draft.subcommittee_id is not None:
+                scope = scope & Ambassador.id.in_(
+                    select(SubcommitteeMember.ambassador_id).where(
+                        SubcommitteeMember.subcommittee_id == draft.subcommittee_id
+                    )
+                )
             members = (
                 await s.execute(
                     select(Ambassador.id, func.coalesce(PointTotal.points, 0))
@@ -277,11 +302,7 @@ class VoteService(DueSignal):
                         & (PointTotal.month == "*")
                         & (PointTotal.category == "*"),
                     )
-                    .where(
-                        Ambassador.community_id == community_id,
-                        Ambassador.status == "active",
-                        Ambassador.stage >= draft.min_stage,
-                    )
+                    .where(scope, Ambassador.status == "active", Ambassador.stage >= draft.min_stage)
                 )
             ).all()
             if not members:
@@ -295,6 +316,7 @@ class VoteService(DueSignal):
                 approval=draft.approval, hidden=draft.hidden, min_stage=draft.min_stage,
                 quorum_count=quorum.count, quorum_percent=quorum.percent, eligible=len(members),
                 status="open", opened_at=now, closes_at=closes, revision=1,
+                subcommittee_id=draft.subcommittee_id,
                 created_by=f"{staff.platform}:{staff.external_id}",
             )  # fmt: skip
             s.add(vote)
@@ -704,6 +726,14 @@ class VoteService(DueSignal):
             ).all()
             return [(await _view(s, v), await self._choices(s, v.id, member.id)) for v in votes]
 
+    async def by_discord_message(self, community_id: int, message_id: int) -> VoteView | None:
+        """The vote posted as this Discord message in this community (a reaction's vote), if any."""
+        async with self.db.transaction() as s:
+            vote = await s.scalar(
+                select(Vote).where(Vote.community_id == community_id, Vote.discord_message_id == message_id)
+            )
+            return await _view(s, vote) if vote is not None else None
+
     async def open_on_discord(self) -> list[VoteView]:
         """Open votes that have a Discord message (to reconcile its reactions at start)."""
         async with self.db.transaction() as s:
@@ -746,6 +776,14 @@ class VoteService(DueSignal):
                 raise DomainError("profile.error.not_registered")
             member.vote_news = on
             return on
+
+    async def vote_news(self, who: Identity) -> bool:
+        """Whether this member opted in to new-vote cards on LINE."""
+        async with self.db.transaction() as s:
+            member = await ambassador_for(s, who)
+            if member is None:
+                raise DomainError("profile.error.not_registered")
+            return member.vote_news
 
     # --- restart-time reconciliation with the reactions Discord holds ------------------------------
     async def reconcile(

@@ -22,7 +22,7 @@ from bot.community.votes import VoteView
 from bot.notify.budget import PushBudget
 from bot.notify.notifier import Notifier
 from storage.database import Database, upsert_insert
-from storage.models import Ambassador, Delivery, PlatformIdentity, VoteWeight
+from storage.models import Ambassador, Delivery, PlatformIdentity, SubcommitteeMember, VoteWeight
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,14 @@ class Offers:
             return await sink.send_event_card(event.community_id, ids, lang, tz, event)
 
         audience = _line_members(event.community_id).where(Ambassador.event_news.is_(True))
+        if event.subcommittee_id is not None:  # a subcommittee's event: its members only
+            audience = audience.where(
+                Ambassador.id.in_(
+                    select(SubcommitteeMember.ambassador_id).where(
+                        SubcommitteeMember.subcommittee_id == event.subcommittee_id
+                    )
+                )
+            )
         return await self._offer(event.community_id, "event", event.id, audience, send)
 
     async def offer_vote(self, vote: VoteView) -> OfferReport:
