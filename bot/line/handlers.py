@@ -2,7 +2,8 @@
 
 No rule lives here: registration and contribution steps, checks and links are in ``bot/community``. The
 contribution commands (log, history, ranking, stage, thanks) are in ``bot/line/contributions.py``; the event
-commands (list, RSVP buttons, event news, calendar, check-in codes) in ``bot/line/events.py``.
+commands (list, RSVP buttons, event news, calendar, check-in codes) in ``bot/line/events.py``; the vote
+commands (open votes, ballot buttons, results, weights, vote news) in ``bot/line/votes.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.line import render
 from bot.line.client import LineClient
 from bot.line.contributions import LineContributions
 from bot.line.events import LineEvents
+from bot.line.votes import LineVotes
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ COMMANDS = (
     "calendar",
     "event_news_on",
     "event_news_off",
+    "votes",
+    "results",
+    "weight",
+    "vote_news_on",
+    "vote_news_off",
 )
 MAX_POSTBACK_FIELDS = 5
 
@@ -64,6 +71,7 @@ class LineConversation:
         self.tr = hub.tr
         self.contributions = LineContributions(hub, ref)
         self.events = LineEvents(hub, ref)
+        self.votes = LineVotes(hub, ref)
 
     # --- entry point -----------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -155,6 +163,9 @@ class LineConversation:
         command = self.command_of(raw)
         if command is not None:
             return await self.run_command(who, lang, command)
+        weight = self.votes.weight_of(raw)  # 「重み 12」: the weight in vote #12
+        if weight is not None:
+            return await self.votes.weight(who, lang, weight)
         checkin = self.events.checkin_of(raw)  # 「チェックイン ABC234」 or 「ABC234」 (link codes are longer)
         if checkin is not None:
             return await self.events.checkin(who, lang, checkin)
@@ -209,6 +220,12 @@ class LineConversation:
             return await self.events.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
         if action == "calendar" and "e" in params:
             return await self.events.calendar(who, lang, params["e"])
+        if action == "ballot":
+            return await self.votes.ballot(who, lang, params)
+        if action == "vote_news":
+            return await self.votes.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
+        if action == "weight" and "v" in params:
+            return await self.votes.weight(who, lang, params["v"])
         if action in COMMANDS:
             return await self.run_command(who, lang, action)
         log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
@@ -264,6 +281,14 @@ class LineConversation:
             return await self.events.calendar(who, lang)
         if command in ("event_news_on", "event_news_off"):
             return await self.events.set_news(who, lang, command == "event_news_on")
+        if command == "votes":
+            return await self.votes.open_list(who, lang)
+        if command == "results":
+            return await self.votes.results(who, lang)
+        if command == "weight":
+            return await self.votes.weight(who, lang)
+        if command in ("vote_news_on", "vote_news_off"):
+            return await self.votes.set_news(who, lang, command == "vote_news_on")
         if command == "link":
             issued = await self.hub.links.issue(who)
             minutes = self.hub.settings.registration.link_code_minutes
@@ -276,6 +301,7 @@ class LineConversation:
             body = self.tr.t(lang, "line.help.registered", community=self.ref.name)
             body += "\n" + self.tr.t(lang, "line.contribute.help")
             body += "\n" + self.tr.t(lang, "line.event.help")
+            body += "\n" + self.tr.t(lang, "line.vote.help")
         else:
             body = self.tr.t(lang, "line.help.guest", community=self.ref.name)
         return [render.text(body, render.menu_items(self.tr, lang, registered))]

@@ -1,7 +1,7 @@
 """LINE messages built from service results: text with quick replies, and the Flex profile card.
 
 The contribution cards (history, ranking) are in ``bot/line/contribution_cards.py``, the event cards in
-``bot/line/event_cards.py``.
+``bot/line/event_cards.py``, the vote cards in ``bot/line/vote_cards.py``.
 """
 
 from __future__ import annotations
@@ -92,7 +92,17 @@ def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyIt
         ]
     return [
         postback_item(tr.t(lang, f"line.menu.{action}"), postback_data(action))
-        for action in ("contribute", "events", "history", "ranking", "stage", "profile", "link", "help")
+        for action in (
+            "contribute",
+            "events",
+            "votes",
+            "history",
+            "ranking",
+            "stage",
+            "profile",
+            "link",
+            "help",
+        )
     ]
 
 

@@ -20,18 +20,21 @@ from typing import Literal
 from aiohttp import web
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import Message
 from linebot.v3.webhooks import Event
 
 from bot.community.calendar import calendar_file, read_calendar_token
 from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.events import EventView
+from bot.community.votes import VoteView
 from bot.config import Settings
 from bot.hub import Hub, open_hub
 from bot.line.client import MULTICAST_MAX, LineClient
 from bot.line.events import calendar_secret, offer_message
 from bot.line.handlers import LineConversation
 from bot.line.render import text as render_text
+from bot.line.votes import vote_offer_message
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +165,7 @@ class LineFace:
 
 
 class LineSink:
-    """The notifier's way to reach a member on LINE: a push, or an event card multicast to many (the
+    """The notifier's way to reach a member on LINE: a push, or an event or vote card multicast to many (the
     notifier or the offers service has claimed the budget first)."""
 
     platform: Literal["line"] = "line"
@@ -183,6 +186,21 @@ class LineSink:
         if client is None:
             return False
         message = offer_message(self.face.hub, community_id, lang, tz, event)
+        return await self._multicast(client, external_ids, message)
+
+    async def send_vote_card(
+        self, community_id: int, external_ids: Sequence[str], lang: str, tz: str, vote: VoteView
+    ) -> bool:
+        """One vote card (in ``lang``, closing time in ``tz``, an option button each) to these members, 500
+        per multicast; False if LINE refused any part."""
+        client = self.face.clients_by_community.get(community_id)
+        if client is None:
+            return False
+        message = vote_offer_message(self.face.hub, community_id, lang, tz, vote)
+        return await self._multicast(client, external_ids, message)
+
+    @staticmethod
+    async def _multicast(client: LineClient, external_ids: Sequence[str], message: Message) -> bool:
         delivered = True
         for start in range(0, len(external_ids), MULTICAST_MAX):
             batch = list(external_ids[start : start + MULTICAST_MAX])
