@@ -24,7 +24,7 @@ from bot.i18n import pick_language
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.registration", "cogs.linking", "cogs.contributions", "cogs.staff", "cogs.events")
+COGS = ("cogs.registration", "cogs.linking", "cogs.contributions", "cogs.staff", "cogs.events", "cogs.votes")
 
 
 def intents() -> discord.Intents:

@@ -90,9 +90,12 @@ class Notifier:
         return self._sinks.get(platform)
 
     def attach_board(self, board: object) -> None:
-        """A face's public board (event announcements, vote posts): told when what it shows changes."""
-        if board not in self._boards:
-            self._boards.append(board)
+        """A face's public board (event announcements, vote posts): told when what it shows changes.
+
+        One board of each kind: a new one (a restarted bot on the same hub) replaces the earlier one, so
+        nothing is posted or edited twice."""
+        self._boards = [b for b in self._boards if type(b) is not type(board)]
+        self._boards.append(board)
 
     def detach_board(self, board: object) -> None:
         if board in self._boards:
