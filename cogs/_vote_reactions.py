@@ -12,7 +12,6 @@ arrives while the reactions on a post are being read is applied after them, neve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.vote_rules import NUMBER_EMOJI, option_of_emoji
-from bot.community.votes import VoteView
+from bot.community.votes import ReactionChange, VotePost, VoteView
 from bot.discord_bot import DiscordSink
 from bot.i18n import Msg
 
@@ -46,6 +45,8 @@ REFUSALS = frozenset(
 # A second, separate "told once" slot per vote for reactions that are no option (or on a hidden vote), so
 # that one does not use up the explanation of why someone may not vote.
 REFUSAL_NOTICE = "discord"
+BATCH_MAX = 500  # reaction events applied in one transaction
+POST_CACHE_MAX = 10_000
 EMOJI_NOTICE = "discord:emoji"
 
 
@@ -70,6 +71,7 @@ Job = ReactionEvent | Reconcile
 class VoteReactions:
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
+        self._posts: dict[tuple[int, int], VotePost] = {}
         self._queue: deque[Job] = deque()
         self._drain: asyncio.Task[None] | None = None
 
@@ -101,7 +103,16 @@ class VoteReactions:
             job = self._queue.popleft()
             try:
                 if isinstance(job, ReactionEvent):
-                    await self.apply(job)
+                    batch = [job]  # the events that follow on the same post go in one transaction
+                    while (
+                        len(batch) < BATCH_MAX
+                        and self._queue
+                        and isinstance(nxt := self._queue[0], ReactionEvent)
+                        and (nxt.guild_id, nxt.message_id) == (job.guild_id, job.message_id)
+                    ):
+                        batch.append(nxt)
+                        self._queue.popleft()
+                    await self.apply_batch(batch)
                 else:
                     await self.reconcile_all()
             except Exception:  # one bad event must not stop the ones behind it
@@ -112,41 +123,64 @@ class VoteReactions:
         if self._drain is not None:
             self._drain.cancel()
 
-    # --- one event ----------------------------------------------------------------------------------
+    # --- events -------------------------------------------------------------------------------------
+    async def post_of(self, ref: CommunityRef, message_id: int) -> VotePost | None:
+        """The vote behind a post (cached: a post's vote, its options and mode never change)."""
+        key = (ref.id, message_id)
+        if key not in self._posts:
+            post = await self.bot.hub.votes.post_of(ref.id, message_id)
+            if post is None:
+                return None  # not (yet) a vote: not cached, a vote may be posted there in a moment
+            if len(self._posts) >= POST_CACHE_MAX:
+                self._posts.clear()
+            self._posts[key] = post
+        return self._posts[key]
+
     async def apply(self, event: ReactionEvent) -> None:
-        """Apply one reaction event: cast, move, withdraw, or refuse it with a private explanation."""
+        """Apply one reaction event (a batch of one)."""
+        await self.apply_batch([event])
+
+    async def apply_batch(self, events: list[ReactionEvent]) -> None:
+        """Reaction events on one post, in arrival order: cast, move, withdraw, or refuse each with a
+        private explanation. The ballots of the whole batch are written in one transaction."""
         hub = self.bot.hub
-        ref = hub.communities.by_guild(event.guild_id)
+        first = events[0]
+        ref = hub.communities.by_guild(first.guild_id)
         if ref is None:
             return
-        vote = await hub.votes.by_discord_message(ref.id, event.message_id)
-        if vote is None:
+        post = await self.post_of(ref, first.message_id)
+        if post is None:
             return
-        who = Identity(ref.id, "discord", str(event.user_id))
-        option = None if vote.hidden else option_of_emoji(event.emoji, len(vote.options))
-        if not event.added:
-            if option is not None:
-                # Not a voter, or the vote closed: the removal changes nothing.
-                with contextlib.suppress(DomainError):
-                    await hub.votes.withdraw(who, vote.id, option)
-            return
-        if option is None:
-            await self.remove(event)
-            if await hub.votes.note_refusal(ref.id, vote.id, EMOJI_NOTICE, str(event.user_id)):
-                key = "discord.vote.reaction.hidden" if vote.hidden else "discord.vote.reaction.not_option"
-                await self.explain(
-                    ref, who, key, id=vote.id, question=vote.question,
-                    last=NUMBER_EMOJI[len(vote.options) - 1], emoji=event.emoji,
-                )  # fmt: skip
-            return
-        try:
-            result = await hub.votes.cast(who, vote.id, option, "reaction")
-        except DomainError as err:
-            await self.refuse(ref, vote, event, err)
-            return
-        if not result.vote.approval:
-            for old in result.moved_from:  # the ballot moved: take the old number off (if it is on)
-                await self.remove(event, NUMBER_EMOJI[old])
+        changes = [
+            ReactionChange(
+                str(e.user_id), None if post.hidden else option_of_emoji(e.emoji, post.options), e.added
+            )
+            for e in events
+        ]
+        outcomes = await hub.votes.apply_reactions(ref.id, post.id, changes)
+        vote: VoteView | None = None
+        for event, outcome in zip(events, outcomes, strict=True):
+            if not event.added:
+                continue
+            if outcome.change.option is None:
+                vote = vote or await hub.votes.get(ref.id, post.id)
+                await self.not_an_option(ref, vote, event)
+            elif outcome.error is not None:
+                vote = vote or await hub.votes.get(ref.id, post.id)
+                await self.refuse(ref, vote, event, outcome.error)
+            elif not post.approval:
+                for old in outcome.moved_from:  # the ballot moved: take the old number off (if it is on)
+                    await self.remove(event, NUMBER_EMOJI[old])
+
+    async def not_an_option(self, ref: CommunityRef, vote: VoteView, event: ReactionEvent) -> None:
+        await self.remove(event)
+        if await self.bot.hub.votes.note_refusal(ref.id, vote.id, EMOJI_NOTICE, str(event.user_id)):
+            who = Identity(ref.id, "discord", str(event.user_id))
+            key = "discord.vote.reaction.hidden" if vote.hidden else "discord.vote.reaction.not_option"
+            await self.explain(
+                ref, who, key, id=vote.id, question=vote.question,
+                last=NUMBER_EMOJI[len(vote.options) - 1], emoji=event.emoji,
+            )  # fmt: skip
 
     async def refuse(self, ref: CommunityRef, vote: VoteView, event: ReactionEvent, err: DomainError) -> None:
         if err.key not in REFUSALS:

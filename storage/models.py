@@ -394,7 +394,10 @@ class Vote(Base):
     """
 
     __tablename__ = "votes"
-    __table_args__ = (Index("ix_votes_due", "status", "closes_at"),)
+    __table_args__ = (
+        Index("ix_votes_due", "status", "closes_at"),
+        Index("ix_votes_discord_message", "community_id", "discord_message_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)

@@ -7,6 +7,7 @@ effects (the review queue, point totals, a promotion), so nothing is half-writte
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -396,6 +397,29 @@ class ContributionService:
             ambassador=view_of(member, await platforms_of(s, member)),
             promotion=promotion,
         )
+
+    async def append_automatic_many(
+        self, s: AsyncSession, members: Sequence[Ambassador], category: str, description: str
+    ) -> list[StageChange]:
+        """``append_automatic`` for many members at once (a vote's ballot points): one bulk append, one
+        stage evaluation; returns the promotions."""
+        if not members:
+            return []
+        community_id = members[0].community_id
+        if category == BALLOT:
+            amount = self.settings(community_id).ballot_points
+        else:
+            amount = self.category(community_id, category).points
+        day, now = self.today(community_id), self.clock.now()
+        entries = [
+            {"ambassador_id": m.id, "kind": "auto", "category": category, "points": amount, "actor": "system",
+             "description": description[:DESCRIPTION_MAX], "occurred_on": day, "created_at": now}
+            for m in members
+        ]  # fmt: skip
+        await ledger.append_many(
+            s, community_id=community_id, entries=entries, counts_as_entry=category != BALLOT
+        )
+        return await self.stages.evaluate_many(s, members)
 
     # --- seeing it ------------------------------------------------------------------------------------
     async def history(self, who: Identity, limit: int = 15) -> list[HistoryItem]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.database import Database, upsert_insert
@@ -135,6 +135,75 @@ async def append(
     if points or counted:
         await _add_totals(s, community_id, ambassador_id, occurred_on[:7], category, points, int(counted))
     return Appended(seq, digest)
+
+
+async def append_many(
+    s: AsyncSession,
+    *,
+    community_id: int,
+    entries: Sequence[dict[str, Any]],
+    counts_as_entry: bool,
+) -> list[Appended]:
+    """Append many entries at once, in order, inside the caller's transaction: one head update, one bulk
+    insert and one bulk upsert of the point totals, however many entries (a vote's ballot points).
+
+    Each entry gives ``ambassador_id``, ``kind``, ``category``, ``points``, ``actor``, ``occurred_on``,
+    ``created_at`` and optionally ``description``; the chain is what one ``append`` each would make."""
+    if not entries:
+        return []
+    for e in entries:
+        if e["kind"] not in KINDS:
+            raise ValueError(f"unknown ledger kind {e['kind']!r}")
+    head = (
+        await s.execute(
+            update(Community)
+            .where(Community.id == community_id)
+            .values(ledger_seq=Community.ledger_seq + len(entries))
+            .returning(Community.ledger_seq, Community.ledger_head)
+        )
+    ).one()
+    seq, prev_hash = int(head[0]) - len(entries), str(head[1])
+    rows: list[dict[str, Any]] = []
+    appended: list[Appended] = []
+    totals: dict[tuple[int, str, str], list[int]] = {}
+    for e in entries:
+        seq += 1
+        fields: dict[str, Any] = {
+            "community_id": community_id, "seq": seq, "ambassador_id": e["ambassador_id"],
+            "kind": e["kind"], "category": e["category"], "points": e["points"],
+            "claimed_points": e["points"], "refers_to": None, "actor": e["actor"],
+            "giver_ambassador_id": None, "description": e.get("description", ""),
+            "link": None, "occurred_on": e["occurred_on"], "created_at": e["created_at"],
+        }  # fmt: skip
+        digest = entry_hash(prev_hash, fields)
+        rows.append({**fields, "prev_hash": prev_hash, "hash": digest})
+        appended.append(Appended(seq, digest))
+        prev_hash = digest
+        if e["points"] or counts_as_entry:
+            for month in (e["occurred_on"][:7], "*"):
+                for category in (e["category"], "*"):
+                    kept = totals.setdefault((e["ambassador_id"], month, category), [0, 0])
+                    kept[0] += e["points"]
+                    kept[1] += int(counts_as_entry)
+    await s.execute(insert(LedgerEntry), rows)
+    await s.execute(update(Community).where(Community.id == community_id).values(ledger_head=prev_hash))
+    if totals:
+        insert_ = upsert_insert(s.get_bind().dialect.name)
+        stmt = insert_(PointTotal)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["community_id", "ambassador_id", "month", "category"],
+            set_={"points": PointTotal.points + stmt.excluded.points,
+                  "entries": PointTotal.entries + stmt.excluded.entries},
+        )  # fmt: skip
+        await s.execute(
+            stmt,
+            [
+                {"community_id": community_id, "ambassador_id": aid, "month": month, "category": category,
+                 "points": kept[0], "entries": kept[1]}
+                for (aid, month, category), kept in totals.items()
+            ],
+        )  # fmt: skip
+    return appended
 
 
 async def _add_totals(

@@ -6,6 +6,7 @@ holds until they hand it back to the rules. ``require`` is the one gate other fe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -97,6 +98,48 @@ class StageService:
         )
         add, remove = self._roles(ambassador.community_id, old, earned)
         return StageChange(ambassador.id, old, earned, add, remove)
+
+    async def evaluate_many(self, s: AsyncSession, members: Sequence[Ambassador]) -> list[StageChange]:
+        """``evaluate`` for many members of one community with one read of their totals."""
+        candidates = [a for a in members if not a.stage_manual and a.status == "active"]
+        if not candidates:
+            return []
+        community_id = candidates[0].community_id
+        points: dict[int, int] = {}
+        counts: dict[int, dict[str, int]] = {}
+        ids = [a.id for a in candidates]
+        for start in range(0, len(ids), 5000):
+            for aid, category, pts, entries in (
+                await s.execute(
+                    select(
+                        PointTotal.ambassador_id, PointTotal.category, PointTotal.points, PointTotal.entries
+                    ).where(
+                        PointTotal.community_id == community_id,
+                        PointTotal.ambassador_id.in_(ids[start : start + 5000]),
+                        PointTotal.month == "*",
+                    )
+                )
+            ).all():
+                if category == "*":
+                    points[aid] = pts
+                else:
+                    counts.setdefault(aid, {})[category] = entries
+        rules = self.rules(community_id)
+        changes: list[StageChange] = []
+        for a in candidates:
+            earned = max(
+                [1] + [r.stage for r in rules if _meets(r, points.get(a.id, 0), counts.get(a.id, {}))]
+            )
+            if earned <= a.stage:
+                continue
+            old, a.stage = a.stage, earned
+            audit.record(
+                s, community_id=community_id, action="stage.promoted", at=self.clock.now(),
+                ambassador_id=a.id, detail=f"{old}->{earned} points={points.get(a.id, 0)}",
+            )  # fmt: skip
+            add, remove = self._roles(community_id, old, earned)
+            changes.append(StageChange(a.id, old, earned, add, remove))
+        return changes
 
     async def _earned(self, s: AsyncSession, ambassador: Ambassador) -> tuple[int, int]:
         points, counts = await totals_of(s, ambassador.community_id, ambassador.id)

@@ -44,8 +44,10 @@ class VoteCloser:
         # A vote closed by a process that stopped before publishing it is published here.
         waiting = closed + [v for v in await self.votes.unposted_results() if v.id not in seen]
         published = 0
+        for vote in waiting:  # every result out first; the ballot points (slower) after them
+            published += await self.post(vote)
         for vote in waiting:
-            published += await self.publish(vote)
+            await self.record_points(vote)
         reminded = 0
         for vote, members in await self.votes.claim_reminder():
             for ambassador_id in members:
@@ -62,15 +64,23 @@ class VoteCloser:
 
     async def publish(self, vote: VoteView) -> bool:
         """Post a closed vote's result (if no one has), then record its ballot points (once)."""
-        posted = False
-        if await self.votes.claim_result_post(vote.community_id, vote.id):
-            for board in self.notifier.boards():
-                if isinstance(board, VoteBoard):
-                    try:
-                        await board.post_vote_result(vote)
-                    except Exception:
-                        log.exception("vote result not posted", extra={"vote_id": vote.id})
-            posted = True
+        posted = await self.post(vote)
+        await self.record_points(vote)
+        return posted
+
+    async def post(self, vote: VoteView) -> bool:
+        """Post the result through every face's vote board, if no process has claimed that yet."""
+        if not await self.votes.claim_result_post(vote.community_id, vote.id):
+            return False
+        for board in self.notifier.boards():
+            if isinstance(board, VoteBoard):
+                try:
+                    await board.post_vote_result(vote)
+                except Exception:
+                    log.exception("vote result not posted", extra={"vote_id": vote.id})
+        return True
+
+    async def record_points(self, vote: VoteView) -> None:
+        """The ballot entries in the ledger (once), and the promotions they bring."""
         for change in await self.votes.record_ballot_points(vote.community_id, vote.id):
             await self.notifier.stage_changed(vote.community_id, change)
-        return posted

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from bot.community.identity import Identity
 from bot.hub import Hub
-from storage.models import Community, LedgerEntry
+from storage.models import Ambassador, Community, LedgerEntry
 from tests.services.test_ambassadors import register, who
 
 
@@ -128,3 +128,49 @@ async def test_appends_during_a_verify_are_not_half_seen(hub: Hub, monkeypatch: 
     assert report.ok and report.checked == 6  # the head read at the start
     monkeypatch.setattr(LedgerVerifier, "_pages", pages)
     assert (await hub.ledger.verify(alice.community_id)).checked == 7
+
+
+async def test_a_bulk_append_makes_the_chain_and_totals_one_append_each_would(hub: Hub) -> None:
+    """The ballot points of a vote go in with ``append_many``: same hashes, same totals, same promotions."""
+    one_by_one, bulk = who(hub, "a"), who(hub, "a", key="tabayama")
+    members = []
+    for ident in (one_by_one, bulk):
+        await register(hub, ident, "A")
+        await register(hub, Identity(ident.community_id, "discord", "b"), "B")
+    async with hub.db.transaction() as s:
+        for cid in (one_by_one.community_id, bulk.community_id):
+            members.append(
+                list(
+                    (
+                        await s.scalars(
+                            select(Ambassador).where(Ambassador.community_id == cid).order_by(Ambassador.id)
+                        )
+                    ).all()
+                )
+            )
+        singles = [
+            await hub.contributions.append_automatic(s, m, "local_activity", "祭り") for m in members[0]
+        ]
+        promotions = await hub.contributions.append_automatic_many(s, members[1], "local_activity", "祭り")
+    assert [p.promotion.new for p in singles if p.promotion] == [c.new for c in promotions] == [2, 2]
+    async with hub.db.transaction() as s:
+        chains = [
+            (
+                await s.execute(
+                    select(LedgerEntry.seq, LedgerEntry.ambassador_id, LedgerEntry.points)
+                    .where(LedgerEntry.community_id == cid)
+                    .order_by(LedgerEntry.seq)
+                )
+            ).all()
+            for cid in (one_by_one.community_id, bulk.community_id)
+        ]
+    assert (
+        [(seq, pts) for seq, _, pts in chains[0]]
+        == [(seq, pts) for seq, _, pts in chains[1]]
+        == [(1, 5), (2, 5)]
+    )
+    for ident in (one_by_one, bulk):
+        assert (await hub.ledger.verify(ident.community_id)).ok
+        assert await hub.contributions.points(ident) == 5
+    board = await hub.contributions.leaderboard(bulk.community_id, "all", "local_activity")
+    assert [(r.display_name, r.points) for r in board] == [("A", 5), ("B", 5)]

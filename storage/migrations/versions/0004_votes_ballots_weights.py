@@ -47,6 +47,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('votes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_votes_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_votes_discord_message', ['community_id', 'discord_message_id'], unique=False)
         batch_op.create_index('ix_votes_due', ['status', 'closes_at'], unique=False)
 
     op.create_table('ballots',
@@ -102,6 +103,7 @@ def downgrade() -> None:
     op.drop_table('ballots')
     with op.batch_alter_table('votes', schema=None) as batch_op:
         batch_op.drop_index('ix_votes_due')
+        batch_op.drop_index('ix_votes_discord_message')
         batch_op.drop_index(batch_op.f('ix_votes_community_id'))
 
     op.drop_table('votes')
