@@ -318,6 +318,7 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     staff = guild.add_member(env.create_user("yakuba"), roles=[guild.roles["運営スタッフ"]])
     await _contribution_scenes(demo, channel, aiko, staff, hanako, sam)
     await _event_scenes(demo, guild, channel, aiko, staff, hanako, sam)
+    await _vote_scenes(demo, env, guild, channel, aiko, staff, hanako, sam)
 
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
@@ -425,7 +426,7 @@ async def _event_scenes(
     assert announce is not None, "no announcement channel"
     post = announce.last_message
     assert post is not None, "the event was not announced"
-    t.say("Discord", "bot (in #お知らせ)", _message_text(post))
+    t.say("Discord", "bot (in #お知らせ)", _message_text(post, clock.now()))
     demo.show_pushes(pushed, multicast)
     [event] = await demo.hub.events.upcoming(ref.id)
 
@@ -436,7 +437,7 @@ async def _event_scenes(
     await hanako.tap(f"action=rsvp&e={event.event.id}&c=going", "参加")
     await hanako.tap(f"action=rsvp&e={event.event.id}&c=going", "参加")  # a double tap changes nothing
     await sam.tap(f"action=rsvp&e={event.event.id}&c=going", "Going")
-    t.say("Discord", "bot (in #お知らせ, updated)", _message_text(announce.last_message))
+    t.say("Discord", "bot (in #お知らせ, updated)", _message_text(announce.last_message, clock.now()))
 
     t.title("Aiko cannot come after all: Sam moves up from the waiting list and is told")
     t.say("Discord", "aiko", "presses “不参加”")
@@ -467,21 +468,82 @@ async def _event_scenes(
     t.say("Discord", "bot", _discord_reply(listed))
 
 
-def _message_text(message: Any) -> str:
+async def _vote_scenes(
+    demo: Demo, env: Any, guild: Any, channel: Any, aiko: Any, staff: Any, hanako: LineUser, sam: LineUser
+) -> None:
+    t = demo.t
+    ref = demo.hub.communities.by_key("ama")
+    assert ref is not None and isinstance(demo.hub.clock, ManualClock)
+    clock, announce = demo.hub.clock, demo.announce
+
+    t.title("LINE: 花子 turns on vote news; staff open a weighted vote on a local proposal on Discord")
+    await hanako.send("投票通知オン")
+    options = {
+        "question": "港の桟橋の修理に島の予算を使う",
+        "options": "賛成|反対|保留",
+        "closes": "3日",
+        "weighted": True,
+    }
+    t.say("Discord", "yakuba (staff)", "/vote create " + " ".join(f"{k}:{v}" for k, v in options.items()))
+    pushed, multicast = len(demo.api.pushes()), len(demo.api.multicasts())
+    opened = await staff.slash(channel, "vote create", **options)
+    t.say("Discord", "bot", _discord_reply(opened))
+    post = announce.last_message
+    t.say("Discord", "bot (in #お知らせ)", _message_text(post, clock.now()))
+    t.note("the bot added the number reactions: " + " ".join(str(r.emoji) for r in post.reactions))
+    demo.show_pushes(pushed, multicast)
+    [vote] = await demo.hub.votes.search(ref.id)
+
+    t.title("Each member's weight comes from their contribution points (fixed when the vote opened)")
+    t.say("Discord", "aiko", "/vote weight")
+    t.say("Discord", "bot", _discord_reply(await aiko.slash(channel, "vote weight", vote=str(vote.id))))
+
+    t.title("Ballots from both apps: Aiko reacts, then changes her mind; 花子 and Sam tap on LINE")
+    t.say("Discord", "aiko", "reacts 1️⃣")
+    await aiko.react(post, "1️⃣")
+    t.say("Discord", "aiko", "reacts 2️⃣ (single choice: the bot takes her 1️⃣ off)")
+    await aiko.react(post, "2️⃣")
+    counts = ", ".join(f"{r.emoji}×{r.count}" for r in announce.last_message.reactions)
+    t.note(f"reactions now (the bot's own count one each): {counts}")
+    await hanako.tap(f"action=ballot&v={vote.id}&o=0", "1 賛成")
+    await sam.send("votes")
+    await sam.tap(f"action=ballot&v={vote.id}&o=0", "1 賛成")
+
+    t.title("A stranger's reaction is not counted, and they are told once")
+    stranger = guild.add_member(env.create_user("visitor"))
+    t.say("Discord", "visitor (not registered)", "reacts 1️⃣, then 3️⃣")
+    await stranger.react(post, "1️⃣")
+    await stranger.react(post, "3️⃣")
+    for dm in stranger.user.dm_channel.history():
+        t.say("Discord", "bot (DM to visitor)", dm.content)
+    ballots = await demo.hub.votes.get(ref.id, vote.id)
+    t.note(f"ballots counted: {ballots.voters} of {ballots.eligible} eligible")
+
+    t.title("Three days later the vote closes by itself: the result is posted with a chart")
+    clock.advance(vote.closes_at - clock.now() + timedelta(seconds=1))
+    run = await demo.hub.vote_closer.run_due()
+    t.note(f"the scheduler's job ran: {run.closed} vote closed, {run.published} result posted")
+    result = announce.last_message
+    t.say("Discord", "bot (in #お知らせ)", _message_text(result))
+    t.note("attached: " + ", ".join(f"{a.filename} ({a.size} bytes)" for a in result.attachments))
+    await hanako.send("投票結果")
+
+
+def _message_text(message: Any, now: datetime | None = None) -> str:
     text = "\n".join([message.content or ""] + [_embed_text(e) for e in message.embeds]).strip()
     buttons = [c.label for row in message.components for c in getattr(row, "children", []) if c.label]
-    text = _local_times(text)
+    text = _local_times(text, now)
     return text + ("\n" + " ".join(f"[{b}]" for b in buttons) if buttons else "")
 
 
-def _local_times(text: str) -> str:
+def _local_times(text: str, now: datetime | None = None) -> str:
     """Discord shows <t:UNIX:style> in each reader's own time; the transcript shows Japan time."""
 
     def shown(m: re.Match[str]) -> str:
         moment = datetime.fromtimestamp(int(m.group(1)), JST)
         style = m.group(2)
-        if style == "R":  # shown from the reader's now; the demo's clock starts at the real time
-            days = (moment - datetime.now(JST)).days
+        if style == "R":  # relative to the reader's now: the demo's simulated clock
+            days = round((moment - now).total_seconds() / 86400) if now else 0
             return f"in {days} days" if days > 0 else "soon"
         return moment.strftime("%H:%M JST" if style == "t" else "%Y-%m-%d %H:%M JST")
 

@@ -40,6 +40,17 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "「島の国際交流祭」にチェックインしました。",
         "That check-in code was not found.",
         'Checked No.1 Aiko in to "島の国際交流祭".',
+        # Votes: weighted, ballots from both apps, a moved ballot, a stranger ignored, the result posted.
+        'Opened vote #1 "港の桟橋の修理に島の予算を使う".',
+        "[LINE] bot (multicast to 花子) › [Flex card] 新しい投票：港の桟橋の修理に島の予算を使う",
+        "Weight = min(cap 5, 1 + 0.2 × √10) = 1.63",
+        "reactions now (the bot's own count one each): 1️⃣×1, 2️⃣×2, 3️⃣×1",  # Aiko's 1️⃣ taken off
+        "いまの選択：1. 賛成",  # 花子 on LINE
+        "[Discord] bot (DM to visitor) › 投票 #1「港の桟橋の修理に島の予算を使う」へのリアクションは票として数えられませんでした。",
+        "ballots counted: 3 of 3 eligible",
+        "1 vote closed, 1 result posted",
+        "1️⃣ 賛成 🏆: 2票・重みの合計 3.2",
+        "attached: vote-1.png",
         "Demo finished.",
     ):
         assert expected in text, expected
