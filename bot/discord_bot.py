@@ -24,7 +24,16 @@ from bot.i18n import pick_language
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.registration", "cogs.linking", "cogs.contributions", "cogs.staff", "cogs.events", "cogs.votes")
+COGS = (
+    "cogs.registration",
+    "cogs.linking",
+    "cogs.contributions",
+    "cogs.staff",
+    "cogs.events",
+    "cogs.votes",
+    "cogs.subcommittees",
+    "cogs.projects",
+)
 
 
 def intents() -> discord.Intents:

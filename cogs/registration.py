@@ -23,6 +23,7 @@ from bot.community.profile_rules import (
 from bot.discord_bot import guarded, send_private
 from cogs._render import profile_embed, welcome_embed
 from cogs._roles import set_ambassador_role
+from cogs._subcommittee_render import suggestion_lines
 from cogs._views import ExpiredPanels, HubModal, OwnedView
 
 if TYPE_CHECKING:
@@ -185,6 +186,12 @@ class RegisterModal(HubModal):
         embed = welcome_embed(self.bot.hub.tr, self.lang, view, self.ref.name)
         if not await set_ambassador_role(interaction, self.ref, give=True):
             embed.add_field(name="⚠️", value=self.bot.t(self.lang, "discord.role.not_given"), inline=False)
+        suggested = suggestion_lines(
+            self.bot.hub.tr, self.lang, await self.bot.hub.subcommittees.suggest(who)
+        )
+        if suggested:
+            title = self.bot.t(self.lang, "discord.subcommittee.suggest.title")
+            embed.add_field(name=title, value=suggested, inline=False)
         await send_private(interaction, embed=embed)
 
 
@@ -217,17 +224,23 @@ class ProfileView(OwnedView):
         return Identity(self.ref.id, "discord", str(interaction.user.id))
 
     @guarded
-    async def show(self, interaction: discord.Interaction[Any], changes: ProfileChanges) -> None:
+    async def show(
+        self, interaction: discord.Interaction[Any], changes: ProfileChanges, *, suggest: bool = False
+    ) -> None:
+        """Save and show the profile; after a profile form, with the subcommittees its interests fit."""
         view = await self.bot.hub.ambassadors.update_profile(self.who(interaction), changes)
         self.lang = view.language
+        content = self.bot.t(self.lang, "discord.profile.saved")
+        found = await self.bot.hub.subcommittees.suggest(self.who(interaction)) if suggest else []
+        suggested = suggestion_lines(self.bot.hub.tr, self.lang, found)
+        if suggested:
+            content += "\n\n" + self.bot.t(self.lang, "discord.subcommittee.suggest.title") + "\n" + suggested
         fresh = ProfileView(self.bot, self.owner_id, self.lang, self.ref, view)
         embed = profile_embed(self.bot.hub.tr, self.lang, view, self.ref.name)
         # Stop this panel before the fresh one is stored: discord.py drops a stopped view's entries by
         # custom_id, which would otherwise unregister the fresh panel that shares them.
         self.stop()
-        await interaction.response.edit_message(
-            content=self.bot.t(self.lang, "discord.profile.saved"), embed=embed, view=fresh
-        )
+        await interaction.response.edit_message(content=content, embed=embed, view=fresh)
 
     @discord.ui.button(custom_id="profile:edit", style=discord.ButtonStyle.primary, row=2)
     @guarded
@@ -277,6 +290,7 @@ class EditModal(HubModal):
                 skills=self.skills.value,
                 timezone=self.timezone.value,
             ),
+            suggest=True,
         )
 
 

@@ -341,6 +341,17 @@ class AmbassadorService:
                 )
             return True
 
+    async def external_id(self, community_id: int, ambassador_id: int, platform: Platform) -> str | None:
+        """The member's account on one platform (a Discord user id, say), if linked; else None."""
+        async with self.db.transaction() as s:
+            return await s.scalar(
+                select(PlatformIdentity.external_id).where(
+                    PlatformIdentity.community_id == community_id,
+                    PlatformIdentity.ambassador_id == ambassador_id,
+                    PlatformIdentity.platform == platform,
+                )
+            )
+
     async def identity_active(self, who: Identity) -> bool | None:
         async with self.db.transaction() as s:
             return await s.scalar(

@@ -1,0 +1,84 @@
+"""Shared pieces for subcommittees on Discord: finding one from a typed option, autocomplete choices, the
+"you might like" suggestions after /register and a profile edit, and giving or taking a member's role."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.community.errors import DomainError
+from bot.community.subcommittees import SubcommitteeView, name_key
+from bot.i18n import Translator
+from cogs._event_render import clip
+
+if TYPE_CHECKING:
+    from bot.hub import Hub
+
+log = logging.getLogger(__name__)
+
+CHOICE_NAME_MAX = 100
+CHOICES_MAX = 25
+
+
+def subcommittee_choice(sub: SubcommitteeView) -> app_commands.Choice[str]:
+    """Shown by name; the value carries the id (「#12」), so a renamed or look-alike name cannot mislead."""
+    return app_commands.Choice(name=clip(sub.name, CHOICE_NAME_MAX), value=f"#{sub.id}")
+
+
+def choices(found: list[SubcommitteeView], current: str) -> list[app_commands.Choice[str]]:
+    typed = name_key(current or "")
+    return [subcommittee_choice(s) for s in found if typed in name_key(s.name)][:CHOICES_MAX]
+
+
+async def find_subcommittee(hub: Hub, community_id: int, raw: str) -> SubcommitteeView:
+    """The subcommittee an option names: 「#12」 from autocomplete, else its name as typed (any width or
+    case), else a bare number as its id."""
+    text = raw.strip()
+    head = text.lstrip("#").split(" ")[0]
+    if text.startswith("#") and head.isdigit():
+        return await hub.subcommittees.get(community_id, int(head))
+    try:
+        return await hub.subcommittees.by_name(community_id, text)
+    except DomainError:
+        if text.isdigit():
+            return await hub.subcommittees.get(community_id, int(text))
+        raise
+
+
+def suggestion_lines(tr: Translator, lang: str, found: list[SubcommitteeView]) -> str | None:
+    """「・食と農 (food, farming)」 for each suggestion, then how to join; None when nothing fits."""
+    if not found:
+        return None
+    sep = tr.t(lang, "profile.list_separator")
+    lines = [
+        tr.t(lang, "discord.subcommittee.suggest.line", name=s.name, tags=sep.join(s.tags)) for s in found
+    ]
+    lines.append(tr.t(lang, "discord.subcommittee.suggest.how"))
+    return "\n".join(lines)
+
+
+async def change_role(guild: discord.Guild, user_id: int, role_id: int | None, *, give: bool) -> bool:
+    """Give or take a subcommittee's role. True when done (or there is no role); False if Discord refused,
+    the role is gone or the person is not in the server. The membership itself stands either way."""
+    if role_id is None:
+        return True
+    role = guild.get_role(role_id)
+    if role is None:
+        log.warning("subcommittee role not found", extra={"guild": guild.id, "role_id": role_id})
+        return False
+    try:
+        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+        if give:
+            await member.add_roles(role, reason="subcommittee member")
+        else:
+            await member.remove_roles(role, reason="left the subcommittee")
+    except discord.HTTPException as exc:
+        log.warning(
+            "subcommittee role not changed",
+            extra={"guild": guild.id, "role_id": role_id, "status": exc.status, "give": give},
+        )
+        return False
+    return True
