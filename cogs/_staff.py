@@ -21,3 +21,13 @@ def require_staff(interaction: discord.Interaction[Any], ref: CommunityRef) -> N
     if staff_role is not None and any(r.id == staff_role for r in member.roles):
         return
     raise DomainError("staff.error.not_staff")
+
+
+def is_staff(interaction: discord.Interaction[Any], ref: CommunityRef) -> bool:
+    """Whether ``require_staff`` would let this member through (a subcommittee's lead who is not staff gets
+    False; the services then allow them only what their subcommittee is for)."""
+    try:
+        require_staff(interaction, ref)
+    except DomainError:
+        return False
+    return True

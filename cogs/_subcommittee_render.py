@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -31,6 +31,18 @@ def subcommittee_choice(sub: SubcommitteeView) -> app_commands.Choice[str]:
 def choices(found: list[SubcommitteeView], current: str) -> list[app_commands.Choice[str]]:
     typed = name_key(current or "")
     return [subcommittee_choice(s) for s in found if typed in name_key(s.name)][:CHOICES_MAX]
+
+
+async def subcommittee_options(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete of the open subcommittees of the server's community (for any command's option)."""
+    bot = interaction.client
+    hub = getattr(bot, "hub", None)
+    ref = hub.communities.by_guild(interaction.guild_id) if hub is not None else None
+    if hub is None or ref is None:
+        return []
+    return choices(await hub.subcommittees.all(ref.id), current)
 
 
 async def find_subcommittee(hub: Hub, community_id: int, raw: str) -> SubcommitteeView:

@@ -35,7 +35,8 @@ from cogs._event_render import (
     where_text,
 )
 from cogs._render import BRAND_COLOUR
-from cogs._staff import require_staff
+from cogs._staff import is_staff, require_staff
+from cogs._subcommittee_render import find_subcommittee, subcommittee_options
 from cogs._views import ExpiredPanels, OwnedView
 from cogs.contributions import category_name
 
@@ -95,12 +96,12 @@ class CancelPanel(OwnedView):
     @discord.ui.button(custom_id="event-cancel:confirm", style=discord.ButtonStyle.danger)
     @guarded
     async def confirm(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        require_staff(interaction, self.ref)
         await interaction.response.defer()
         hub = self.bot.hub
         change = await hub.events.cancel(
-            self.ref.id, self.event_id, staff_identity(interaction, self.ref), self.reason
-        )
+            self.ref.id, self.event_id, staff_identity(interaction, self.ref), self.reason,
+            is_staff=is_staff(interaction, self.ref),
+        )  # fmt: skip
         self.stop()
         await hub.notifier.event_changed(self.ref.id, change.event.id)
         scheduled_ok = await self.cog.cancel_scheduled(self.ref, change.event)
@@ -183,7 +184,9 @@ class Events(commands.Cog):
         capacity="定員 / Capacity",
         description="説明 / Description",
         timezone="タイムゾーン（例：Asia/Tokyo） / Time zone (e.g. Asia/Tokyo)",
+        subcommittee="分科会（そのメンバーだけに。リーダーは自分の分科会） / Subcommittee (its members only)",
     )
+    @app_commands.autocomplete(subcommittee=subcommittee_options)
     @guarded
     async def create(
         self,
@@ -196,12 +199,16 @@ class Events(commands.Cog):
         capacity: int | None = None,
         description: str | None = None,
         timezone: str | None = None,
+        subcommittee: str | None = None,
     ) -> None:
         ref = self.bot.community_of(interaction)
-        require_staff(interaction, ref)
+        staff = is_staff(interaction, ref)
+        if not staff and subcommittee is None:
+            raise DomainError("staff.error.not_staff")
+        hub = self.bot.hub
+        sub = await find_subcommittee(hub, ref.id, subcommittee) if subcommittee else None
         lang = await self.bot.language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        hub = self.bot.hub
         draft = EventDraft(
             title=title,
             start=start,
@@ -211,8 +218,9 @@ class Events(commands.Cog):
             capacity=capacity,
             description=description,
             timezone=timezone,
+            subcommittee_id=sub.id if sub else None,
         )
-        created = await hub.events.create(ref.id, staff_identity(interaction, ref), draft)
+        created = await hub.events.create(ref.id, staff_identity(interaction, ref), draft, is_staff=staff)
         event = created.event
         lines = [self.bot.t(lang, "discord.event.created", id=event.id, title=event.title)]
         lines += self.details(lang, event)
@@ -373,7 +381,6 @@ class Events(commands.Cog):
         timezone: str | None = None,
     ) -> None:
         ref = self.bot.community_of(interaction)
-        require_staff(interaction, ref)
         lang = await self.bot.language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         hub = self.bot.hub
@@ -388,7 +395,13 @@ class Events(commands.Cog):
             description=description,
             timezone=timezone,
         )
-        change = await hub.events.edit(ref.id, event_id(event), staff_identity(interaction, ref), draft)
+        change = await hub.events.edit(
+            ref.id,
+            event_id(event),
+            staff_identity(interaction, ref),
+            draft,
+            is_staff=is_staff(interaction, ref),
+        )
         await hub.notifier.event_changed(ref.id, change.event.id)
         lines = await self.after_edit(ref, change, lang)
         await send_private(interaction, content="\n".join(lines))
@@ -425,9 +438,11 @@ class Events(commands.Cog):
     @guarded
     async def cancel(self, interaction: discord.Interaction[Any], event: str, reason: str) -> None:
         ref = self.bot.community_of(interaction)
-        require_staff(interaction, ref)
+        who = staff_identity(interaction, ref)
+        found = await self.bot.hub.events.check_manager(
+            who, event_id(event), is_staff=is_staff(interaction, ref)
+        )
         lang = await self.bot.language_of(interaction)
-        found = await self.bot.hub.events.get(ref.id, event_id(event))
         if found.cancelled:
             raise DomainError("event.error.cancelled")
         panel = CancelPanel(self, interaction.user.id, lang, ref, found.id, reason)

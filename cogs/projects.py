@@ -24,7 +24,7 @@ from bot.i18n import When
 from cogs._event_render import FIELD_MAX, clip
 from cogs._project_render import ApplyButton, apply_view, project_choice, project_embed, project_id
 from cogs._render import BRAND_COLOUR
-from cogs._staff import require_staff
+from cogs._staff import is_staff, require_staff
 from cogs._subcommittee_render import choices as subcommittee_choices
 from cogs._subcommittee_render import find_subcommittee
 from cogs._views import ExpiredPanels, HubModal, OwnedView
@@ -46,15 +46,6 @@ SKILL_SEPARATOR = " / "  # in a message to a member whose language is not known 
 
 def actor(interaction: discord.Interaction[Any], ref: CommunityRef) -> Identity:
     return Identity(ref.id, "discord", str(interaction.user.id))
-
-
-def passes_staff(interaction: discord.Interaction[Any], ref: CommunityRef) -> bool:
-    """Whether ``require_staff`` would let this member through (a lead who is not staff gets False)."""
-    try:
-        require_staff(interaction, ref)
-    except DomainError:
-        return False
-    return True
 
 
 def member_label(application: Application) -> str:
@@ -237,7 +228,7 @@ class Projects(commands.Cog):
             subcommittee_id=sub.id if sub else None,
         )  # fmt: skip
         project = await hub.projects.create(
-            ref.id, actor(interaction, ref), draft, is_staff=passes_staff(interaction, ref)
+            ref.id, actor(interaction, ref), draft, is_staff=is_staff(interaction, ref)
         )
         sep = self.bot.t(lang, "profile.list_separator")
         lines = [

@@ -24,7 +24,8 @@ from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg, When
 from cogs._event_render import FIELD_MAX, clip
 from cogs._render import BRAND_COLOUR
-from cogs._staff import require_staff
+from cogs._staff import is_staff, require_staff
+from cogs._subcommittee_render import find_subcommittee, subcommittee_options
 from cogs._views import ExpiredPanels, OwnedView
 from cogs._vote_reactions import Reconcile, VoteReactions
 from cogs._vote_render import (
@@ -168,7 +169,9 @@ class Votes(commands.Cog):
         min_stage="投票できる関わりの段階（1〜4） / Minimum stage of involvement (1-4)",
         quorum="定足数（例：30%、20） / Quorum (e.g. 30% or 20)",
         hidden="非公開投票（ボタンで投票、結果は締め切り後） / Hidden: buttons, results after closing",
+        subcommittee="分科会（そのメンバーが投票） / Subcommittee (only its members vote)",
     )
+    @app_commands.autocomplete(subcommittee=subcommittee_options)
     @guarded
     async def create(
         self,
@@ -181,12 +184,16 @@ class Votes(commands.Cog):
         min_stage: app_commands.Range[int, 1, 4] = 1,
         quorum: str | None = None,
         hidden: bool = False,
+        subcommittee: str | None = None,
     ) -> None:
         ref = self.bot.community_of(interaction)
-        require_staff(interaction, ref)
+        staff = is_staff(interaction, ref)
+        if not staff and subcommittee is None:
+            raise DomainError("staff.error.not_staff")
+        hub = self.bot.hub
+        sub = await find_subcommittee(hub, ref.id, subcommittee) if subcommittee else None
         lang = await self.bot.language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        hub = self.bot.hub
         draft = VoteDraft(
             question=question,
             options=options,
@@ -196,8 +203,9 @@ class Votes(commands.Cog):
             min_stage=min_stage,
             quorum=quorum,
             hidden=hidden,
+            subcommittee_id=sub.id if sub else None,
         )
-        vote = await hub.votes.open(ref.id, self.bot.identity_of(interaction), draft)
+        vote = await hub.votes.open(ref.id, self.bot.identity_of(interaction), draft, is_staff=staff)
         lines = [self.bot.t(lang, "discord.vote.created", id=vote.id, question=vote.question)]
         lines += self.details(ref, lang, vote)
         lines += await self.post(ref, vote, lang)

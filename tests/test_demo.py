@@ -46,7 +46,8 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "Weight = min(cap 5, 1 + 0.2 × √10) = 1.63",
         "reactions now (the bot's own count one each): 1️⃣×1, 2️⃣×2, 3️⃣×1",  # Aiko's 1️⃣ taken off
         "いまの選択：1. 賛成",  # 花子 on LINE
-        "[Discord] bot (DM to visitor) › 投票 #1「港の桟橋の修理に島の予算を使う」へのリアクションは票として数えられませんでした。",
+        "[Discord] bot (DM to visitor) › 投票 #1「港の桟橋の修理に島の予算を使う」へのリアクションは"
+        "票として数えられませんでした。",
         "ballots counted: 3 of 3 eligible",
         "1 vote closed, 1 result posted",
         "1️⃣ 賛成 🏆: 2票・重みの合計 3.2",

@@ -121,7 +121,7 @@ class Turn:
     ambassador: AmbassadorView | None = None
     flow: str = ""
     logged: LogResult | None = None
-    answers: dict[str, Any] = field(default_factory=dict)  # what was logged: category, description, …
+    answers: dict[str, Any] = field(default_factory=dict)  # what was logged or edited: {field: value}
 
 
 class ConversationService:
@@ -274,7 +274,7 @@ class ConversationService:
             except DomainError as err:
                 return Turn("ask", self._prompt(flow, step, who), error=err, flow=flow)
             await self.end(who)
-            return Turn("edited", ambassador=view, flow=flow)
+            return Turn("edited", ambassador=view, flow=flow, answers={step: value})
 
         if step == "consent":
             if value != "agree":

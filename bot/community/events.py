@@ -443,6 +443,17 @@ class EventService:
         )
         return tuple(a for a in rows.all() if a not in exclude)
 
+    async def check_manager(self, who: Identity, event_id: int, *, is_staff: bool) -> EventView:
+        """The event, if ``who`` may edit or cancel it: staff any, a subcommittee's lead their own."""
+        async with self.db.transaction() as s:
+            event = await s.scalar(
+                select(Event).where(Event.community_id == who.community_id, Event.id == event_id)
+            )
+            if event is None:
+                raise DomainError("event.error.not_found", id=event_id)
+            await check_lead(s, who, event.subcommittee_id, is_staff, must_be_open=False)
+            return await view_of_event(s, event)
+
     async def set_discord_post(
         self,
         community_id: int,

@@ -327,6 +327,28 @@ class ProjectService:
             member.project_news = on
             return on
 
+    async def project_news(self, who: Identity) -> bool:
+        """Whether this member opted in to calls for help (and so is among the matches staff are shown)."""
+        async with self.db.transaction() as s:
+            member = await ambassador_for(s, who)
+            if member is None:
+                raise DomainError("profile.error.not_registered")
+            return member.project_news
+
+    async def my_applications(self, who: Identity) -> dict[int, str]:
+        """The member's own applications: project id → status (applied, accepted or declined)."""
+        async with self.db.transaction() as s:
+            member = await ambassador_for(s, who)
+            if member is None:
+                raise DomainError("profile.error.not_registered")
+            rows = await s.execute(
+                select(ProjectApplication.project_id, ProjectApplication.status).where(
+                    ProjectApplication.community_id == who.community_id,
+                    ProjectApplication.ambassador_id == member.id,
+                )
+            )
+            return {int(project_id): str(status) for project_id, status in rows.all()}
+
     # --- reading ------------------------------------------------------------------------------------
     async def get(self, community_id: int, project_id: int) -> ProjectView:
         async with self.db.transaction() as s:

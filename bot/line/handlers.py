@@ -3,7 +3,9 @@
 No rule lives here: registration and contribution steps, checks and links are in ``bot/community``. The
 contribution commands (log, history, ranking, stage, thanks) are in ``bot/line/contributions.py``; the event
 commands (list, RSVP buttons, event news, calendar, check-in codes) in ``bot/line/events.py``; the vote
-commands (open votes, ballot buttons, results, weights, vote news) in ``bot/line/votes.py``.
+commands (open votes, ballot buttons, results, weights, vote news) in ``bot/line/votes.py``; the subcommittee
+commands (list, join and leave buttons, suggestions) in ``bot/line/subcommittees.py``; the project commands
+(list, apply buttons, project news) in ``bot/line/projects.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from bot.line import render
 from bot.line.client import LineClient
 from bot.line.contributions import LineContributions
 from bot.line.events import LineEvents
+from bot.line.projects import LineProjects
+from bot.line.subcommittees import LineSubcommittees
 from bot.line.votes import LineVotes
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,10 @@ COMMANDS = (
     "weight",
     "vote_news_on",
     "vote_news_off",
+    "subcommittees",
+    "projects",
+    "project_news_on",
+    "project_news_off",
 )
 MAX_POSTBACK_FIELDS = 5
 
@@ -72,6 +80,8 @@ class LineConversation:
         self.contributions = LineContributions(hub, ref)
         self.events = LineEvents(hub, ref)
         self.votes = LineVotes(hub, ref)
+        self.subcommittees = LineSubcommittees(hub, ref)
+        self.projects = LineProjects(hub, ref)
 
     # --- entry point -----------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -226,6 +236,16 @@ class LineConversation:
             return await self.votes.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
         if action == "weight" and "v" in params:
             return await self.votes.weight(who, lang, params["v"])
+        if action == "subcommittees":
+            return await self.subcommittees.listing(who, lang, params.get("at"))
+        if action == "sub_join":
+            return await self.subcommittees.join(who, lang, params)
+        if action == "sub_leave":
+            return await self.subcommittees.leave(who, lang, params)
+        if action == "project_apply":
+            return await self.projects.apply(who, lang, params)
+        if action == "project_news":
+            return await self.projects.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
         if action in COMMANDS:
             return await self.run_command(who, lang, action)
         log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
@@ -289,6 +309,12 @@ class LineConversation:
             return await self.votes.weight(who, lang)
         if command in ("vote_news_on", "vote_news_off"):
             return await self.votes.set_news(who, lang, command == "vote_news_on")
+        if command == "subcommittees":
+            return await self.subcommittees.listing(who, lang)
+        if command == "projects":
+            return await self.projects.listing(who, lang)
+        if command in ("project_news_on", "project_news_off"):
+            return await self.projects.set_news(who, lang, command == "project_news_on")
         if command == "link":
             issued = await self.hub.links.issue(who)
             minutes = self.hub.settings.registration.link_code_minutes
@@ -302,6 +328,8 @@ class LineConversation:
             body += "\n" + self.tr.t(lang, "line.contribute.help")
             body += "\n" + self.tr.t(lang, "line.event.help")
             body += "\n" + self.tr.t(lang, "line.vote.help")
+            body += "\n" + self.tr.t(lang, "line.subcommittee.help")
+            body += "\n" + self.tr.t(lang, "line.project.help")
         else:
             body = self.tr.t(lang, "line.help.guest", community=self.ref.name)
         return [render.text(body, render.menu_items(self.tr, lang, registered))]
@@ -324,13 +352,17 @@ class LineConversation:
                     )
                 ),
                 render.profile_message(self.tr, view.language, view, self.ref.name),
+                *await self.subcommittees.suggestions(who, view.language),  # when interests match
             ]
         if turn.outcome == "edited" and turn.ambassador is not None:
             view = turn.ambassador
-            return [
+            messages: list[Message] = [
                 render.text(self.tr.t(view.language, "line.profile.saved")),
                 render.profile_message(self.tr, view.language, view, self.ref.name),
             ]
+            if turn.answers.keys() & {"interests", "skills"}:
+                messages += await self.subcommittees.suggestions(who, view.language)
+            return messages
         if turn.outcome == "logged":
             return await self.contributions.logged(who, turn)
         if turn.outcome == "declined":

@@ -1,7 +1,8 @@
 """LINE messages built from service results: text with quick replies, and the Flex profile card.
 
 The contribution cards (history, ranking) are in ``bot/line/contribution_cards.py``, the event cards in
-``bot/line/event_cards.py``, the vote cards in ``bot/line/vote_cards.py``.
+``bot/line/event_cards.py``, the vote cards in ``bot/line/vote_cards.py``, the subcommittee and project
+cards in ``bot/line/subcommittee_cards.py`` and ``bot/line/project_cards.py``.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def menu_items(tr: Translator, lang: str, registered: bool) -> list[QuickReplyIt
             "contribute",
             "events",
             "votes",
+            "subcommittees",
+            "projects",
             "history",
             "ranking",
             "stage",

@@ -64,17 +64,9 @@ class Notifier:
 
         ``tell=False`` when the face says it in its own (free) reply, so no push is spent on it.
         """
-        async with self.db.transaction() as s:
-            discord_id = await s.scalar(
-                select(PlatformIdentity.external_id).where(
-                    PlatformIdentity.community_id == community_id,
-                    PlatformIdentity.ambassador_id == change.ambassador_id,
-                    PlatformIdentity.platform == "discord",
-                )
-            )
-        sink = self._sinks.get("discord")
-        if discord_id and sink and (change.role_ids_to_add or change.role_ids_to_remove):
-            await sink.sync_roles(community_id, discord_id, change.role_ids_to_add, change.role_ids_to_remove)
+        await self.discord_roles(
+            community_id, change.ambassador_id, change.role_ids_to_add, change.role_ids_to_remove
+        )
         if not tell:
             return None
         key = "stage.promoted_message" if change.new > change.old else "stage.changed_message"
@@ -85,6 +77,28 @@ class Notifier:
             stage=Msg(f"profile.stage.{change.new}"),
             number=change.new,
         )
+
+    async def discord_roles(
+        self, community_id: int, ambassador_id: int, add: tuple[int, ...] = (), remove: tuple[int, ...] = ()
+    ) -> bool | None:
+        """Give and take a member's Discord roles (a stage, a subcommittee joined on LINE). None when there is
+        nothing to do: no roles, no Discord account linked, or no Discord face running."""
+        if not add and not remove:
+            return None
+        sink = self._sinks.get("discord")
+        if sink is None:
+            return None
+        async with self.db.transaction() as s:
+            discord_id = await s.scalar(
+                select(PlatformIdentity.external_id).where(
+                    PlatformIdentity.community_id == community_id,
+                    PlatformIdentity.ambassador_id == ambassador_id,
+                    PlatformIdentity.platform == "discord",
+                )
+            )
+        if not discord_id:
+            return None
+        return await sink.sync_roles(community_id, discord_id, add, remove)
 
     def sink(self, platform: Platform) -> Sink | None:
         return self._sinks.get(platform)

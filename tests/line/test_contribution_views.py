@@ -215,6 +215,6 @@ async def test_help_and_menu_offer_the_contribution_commands(line: LineWorld) ->
     await line.post([text_event("U1", "ヘルプ")])
     assert "・貢献：貢献を記録" in line.last_reply()[0] and "ありがとう No.12 理由" in line.last_reply()[0]
     assert line.last_quick_labels() == [
-        "貢献を記録", "イベント", "投票", "貢献記録", "ランキング", "関わりの段階", "プロフィール",
-        "Discord連携", "ヘルプ",
+        "貢献を記録", "イベント", "投票", "分科会", "プロジェクト", "貢献記録", "ランキング", "関わりの段階",
+        "プロフィール", "Discord連携", "ヘルプ",
     ]  # fmt: skip
