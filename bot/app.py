@@ -26,6 +26,7 @@ from storage.migrate import current_revision, head_revision
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
+DIGEST_CHECK_SECONDS = 3600  # each community's digest interval is its own; this only looks for due ones
 
 
 class SchemaOutOfDate(Exception):
@@ -81,6 +82,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     hub = await open_hub(settings)
     scheduler = Scheduler()
     scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
+    scheduler.every("digests", DIGEST_CHECK_SECONDS, hub.digests.run)
     pump = ReminderPump(scheduler, hub.reminders, hub.reminder_sender)
     await pump.start()  # rebuilt from the reminder rows: a restart loses none
     closing = DuePump(scheduler, "votes", hub.votes, hub.votes.next_due, hub.vote_closer.run_due)

@@ -25,6 +25,7 @@ from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.notify.budget import PushBudget
+from bot.notify.digests import Digests
 from bot.notify.notifier import Notifier
 from bot.notify.offers import Offers
 from bot.notify.reminder_sender import ReminderSender
@@ -58,6 +59,7 @@ class Hub:
     vote_closer: VoteCloser
     subcommittees: SubcommitteeService
     projects: ProjectService
+    digests: Digests
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -82,6 +84,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     reminders = ReminderService(db, clock, directory)
     events = EventService(db, clock, directory, reminders)
     votes = VoteService(db, clock, directory, contributions)
+    subcommittees = SubcommitteeService(db, clock, directory)
     return Hub(
         settings=settings,
         db=db,
@@ -105,6 +108,7 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         reminder_sender=ReminderSender(reminders, events, notifier),
         votes=votes,
         vote_closer=VoteCloser(votes, notifier),
-        subcommittees=SubcommitteeService(db, clock, directory),
+        subcommittees=subcommittees,
         projects=ProjectService(db, clock, directory, contributions),
+        digests=Digests(directory, subcommittees, notifier),
     )

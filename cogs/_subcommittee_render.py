@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,9 +13,11 @@ from discord import app_commands
 from bot.community.errors import DomainError
 from bot.community.subcommittees import SubcommitteeView, name_key
 from bot.i18n import Translator
+from bot.notify.digests import Activity
 from cogs._event_render import clip
 
 if TYPE_CHECKING:
+    from bot.discord_bot import HubBot
     from bot.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -94,3 +97,31 @@ async def change_role(guild: discord.Guild, user_id: int, role_id: int | None, *
         )
         return False
     return True
+
+
+class ChannelCounter:
+    """The digest's source on Discord: how many posts, by how many people, a channel had since a time.
+
+    Needs *Read Message History*, not the message content intent: only authors and times are read."""
+
+    SCAN_MAX = 2000
+
+    def __init__(self, bot: HubBot) -> None:
+        self.bot = bot
+
+    async def channel_activity(self, channel_id: int, since: datetime) -> Activity | None:
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        posts, people = 0, set()
+        try:
+            async for message in channel.history(after=since, limit=self.SCAN_MAX):
+                if not message.author.bot:
+                    posts += 1
+                    people.add(message.author.id)
+        except discord.HTTPException as exc:
+            log.warning(
+                "subcommittee channel not read", extra={"channel_id": channel_id, "status": exc.status}
+            )
+            return None
+        return Activity(posts, len(people))

@@ -26,7 +26,7 @@ from bot.i18n import Msg
 from cogs._event_render import FIELD_MAX, clip
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
-from cogs._subcommittee_render import change_role, choices, find_subcommittee
+from cogs._subcommittee_render import ChannelCounter, change_role, choices, find_subcommittee
 from cogs._views import ExpiredPanels, OwnedView
 
 if TYPE_CHECKING:
@@ -204,9 +204,14 @@ class Subcommittees(commands.Cog):
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
+        self.counter = ChannelCounter(bot)
 
     async def cog_load(self) -> None:
         self.bot.add_view(ExpiredPanels(self.bot, ARCHIVE_BUTTONS, (PICK_SELECT,)))
+        self.bot.hub.notifier.attach_board(self.counter)  # the LINE digest counts channel posts with it
+
+    async def cog_unload(self) -> None:
+        self.bot.hub.notifier.detach_board(self.counter)
 
     # --- autocomplete --------------------------------------------------------------------------------
     async def _all(self, interaction: discord.Interaction[Any], archived: bool) -> list[SubcommitteeView]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +57,12 @@ class NewSubcommittee:
     name_key: str
     description: str
     tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    subcommittee: SubcommitteeView
+    since: datetime  # the activity after this goes in the digest
 
 
 @dataclass(frozen=True)
@@ -405,8 +411,58 @@ class SubcommitteeService:
             best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1].name_key))[:limit]
             return [await _view(s, r) for _, r in best]
 
-    async def touch_digest(self, community_id: int, subcommittee_id: int, at: datetime) -> None:
+    async def claim_digests(self, community_id: int, every: timedelta) -> list[DigestDue]:
+        """The open subcommittees with a Discord channel whose digest is due, each claimed for this caller
+        alone (a compare-and-set on ``digest_sent_at``), with the time their last digest covered up to."""
+        now = self.clock.now()
         async with self.db.transaction() as s:
-            row = await s.get(Subcommittee, subcommittee_id)
-            if row is not None and row.community_id == community_id:
-                row.digest_sent_at = at
+            rows = (
+                await s.execute(
+                    select(Subcommittee.id, Subcommittee.digest_sent_at, Subcommittee.created_at).where(
+                        Subcommittee.community_id == community_id,
+                        Subcommittee.status == "open",
+                        Subcommittee.discord_channel_id.is_not(None),
+                    )
+                )
+            ).all()
+        due: list[DigestDue] = []
+        for sub_id, sent_at, created_at in rows:
+            if sent_at is not None and now - sent_at < every:
+                continue
+            async with self.db.transaction() as s:
+                same = (
+                    Subcommittee.digest_sent_at.is_(None)
+                    if sent_at is None
+                    else Subcommittee.digest_sent_at == sent_at
+                )
+                claimed = await s.execute(
+                    update(Subcommittee).where(Subcommittee.id == sub_id, same).values(digest_sent_at=now)
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # another process took it
+                row = await s.get(Subcommittee, sub_id)
+                assert row is not None
+                due.append(DigestDue(await _view(s, row), sent_at or created_at))
+        return due
+
+    async def line_only_members(self, community_id: int, subcommittee_id: int) -> list[int]:
+        """Active members reachable on LINE with no Discord account: they cannot read the channel."""
+        on_discord = select(PlatformIdentity.ambassador_id).where(
+            PlatformIdentity.community_id == community_id, PlatformIdentity.platform == "discord"
+        )
+        async with self.db.transaction() as s:
+            rows = await s.scalars(
+                select(Ambassador.id)
+                .join(SubcommitteeMember, SubcommitteeMember.ambassador_id == Ambassador.id)
+                .join(PlatformIdentity, PlatformIdentity.ambassador_id == Ambassador.id)
+                .where(
+                    SubcommitteeMember.subcommittee_id == subcommittee_id,
+                    SubcommitteeMember.community_id == community_id,
+                    Ambassador.status == "active",
+                    PlatformIdentity.platform == "line",
+                    PlatformIdentity.active.is_(True),
+                    Ambassador.id.not_in(on_discord),
+                )
+                .order_by(Ambassador.member_number)
+            )
+            return list(rows.all())

@@ -81,6 +81,8 @@ class Translator:
     def _param(self, lang: str | None, tz: str | None, value: Any) -> Any:
         if isinstance(value, Msg):
             return self.t(lang, value.key, tz=tz, **value.params)
+        if isinstance(value, list) and value and all(isinstance(v, Msg) for v in value):
+            return "\n".join(self._param(lang, tz, v) for v in value)  # several lines, each translated
         if isinstance(value, When):
             return format_when(lambda key, **p: self.t(lang, key, **p), value, tz or JAPAN)
         return value

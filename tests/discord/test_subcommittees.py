@@ -8,12 +8,16 @@ from typing import Any
 import discord
 import pytest
 
+from bot.clock import ManualClock
+from bot.community.identity import Identity
+from bot.community.profile_rules import validate_profile
 from bot.community.subcommittees import NewSubcommittee, SubcommitteeView
 from bot.config import settings_from_mapping
 from tests.conftest import settings_data
 from tests.discord.conftest import World
 from tests.discord.test_events import NOT_STAFF, cid, member
 from tests.discord.test_registration import GOOD, register, who
+from tests.services.test_notifier import RecordingSink
 
 FOOD = {"name": "食と農", "description": "島の食を考える", "tags": "food, farming"}
 
@@ -405,3 +409,36 @@ async def test_matching_subcommittees_are_suggested_after_registering_and_editin
         shown.response.content
         == "Saved.\n\nSubcommittees you might like\n・釣り (fishing)\nJoin with /subcommittee join."
     )
+
+
+async def test_the_line_digest_counts_posts_in_the_subcommittee_channel(world: World) -> None:
+    """Members talk in the channel; a member only on LINE gets one push saying how much was said."""
+    data = settings_data(world.hub.settings.database.url)
+    data["communities"][0]["subcommittees"] = {"line_digest": True}
+    await world.hub.reconfigure(settings_from_mapping(data, env={}))
+    channel = world.guild.create_text_channel("食と農")
+    clock = world.hub.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(world.env.now() - clock.now())  # the hub's clock and Discord's agree, as in production
+    community = cid(world)
+    new = await world.hub.subcommittees.check_new(community, "食と農", "", "")
+    sub = await world.hub.subcommittees.create(
+        new, Identity(community, "discord", "s"), channel.id, world.role.id
+    )
+    line_member = Identity(community, "line", "U-hanako")
+    await world.hub.ambassadors.register(
+        line_member, validate_profile("はなこ", "島根", "fan", "", ""), notice_version="2026-04",
+        language="ja", timezone="Asia/Tokyo",
+    )  # fmt: skip
+    await world.hub.subcommittees.join(line_member, sub.id)
+    sink = RecordingSink("line")
+    world.hub.notifier.attach(sink)
+    alice, bob = world.member("alice"), world.member("bob")
+    await world.env.advance_time(60)  # the posts come after the subcommittee was made
+    await alice.send(channel, "畑の見学、来週どうですか")
+    await bob.send(channel, "いいですね")
+    await alice.send(channel, "では火曜日に")
+    run = await world.hub.digests.run()
+    assert (run.subcommittees, run.sent) == (1, 1)
+    [(to, text)] = sink.sent
+    assert to == "U-hanako" and "「食と農」新しい投稿 3件（2人）" in text
