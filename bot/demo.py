@@ -319,6 +319,7 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     await _contribution_scenes(demo, channel, aiko, staff, hanako, sam)
     await _event_scenes(demo, guild, channel, aiko, staff, hanako, sam)
     await _vote_scenes(demo, env, guild, channel, aiko, staff, hanako, sam)
+    await _subcommittee_scenes(demo, guild, channel, aiko, staff, hanako, sam)
 
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
@@ -527,6 +528,81 @@ async def _vote_scenes(
     t.say("Discord", "bot (in #お知らせ)", _message_text(result))
     t.note("attached: " + ", ".join(f"{a.filename} ({a.size} bytes)" for a in result.attachments))
     await hanako.send("投票結果")
+
+
+async def _subcommittee_scenes(
+    demo: Demo, guild: Any, channel: Any, aiko: Any, staff: Any, hanako: LineUser, sam: LineUser
+) -> None:
+    t = demo.t
+    ref = demo.hub.communities.by_key("ama")
+    assert ref is not None and isinstance(demo.hub.clock, ManualClock)
+    clock = demo.hub.clock
+
+    t.title("Discord: staff make a subcommittee; the bot creates its role and private channel")
+    t.say(
+        "Discord",
+        "yakuba (staff)",
+        "/subcommittee create name:食と農 description:島の食と農業を考える tags:食、農業、料理",
+    )
+    made = await staff.slash(
+        channel,
+        "subcommittee create",
+        name="食と農",
+        description="島の食と農業を考える",
+        tags="食、農業、料理",
+    )
+    t.say("Discord", "bot", _discord_reply(made))
+    [food] = await demo.hub.subcommittees.all(ref.id)
+    t.note(f"on Discord now: role {food.discord_role_id}, private channel {food.discord_channel_id}")
+
+    t.title("Members join from both apps; staff name Aiko its lead")
+    await hanako.send("分科会")
+    await hanako.tap(f"action=sub_join&s={food.id}", "参加する")
+    t.say("Discord", "aiko", "/subcommittee join name:食と農")
+    t.say("Discord", "bot", _discord_reply(await aiko.slash(channel, "subcommittee join", name="食と農")))
+    t.say("Discord", "yakuba (staff)", "/subcommittee lead name:食と農 member:@aiko")
+    t.say(
+        "Discord",
+        "bot",
+        _discord_reply(await staff.slash(channel, "subcommittee lead", name="食と農", member=aiko)),
+    )
+
+    t.title("Aiko, as its lead (not staff), opens a vote for the subcommittee's members only")
+    options = {
+        "question": "収穫祭はどこで",
+        "options": "港|学校|公民館",
+        "closes": "2日",
+        "subcommittee": "食と農",
+    }
+    t.say("Discord", "aiko", "/vote create " + " ".join(f"{k}:{v}" for k, v in options.items()))
+    t.say("Discord", "bot", _discord_reply(await aiko.slash(channel, "vote create", **options)))
+    other = {"question": "島全体の議案", "options": "A|B", "closes": "2日"}
+    t.say("Discord", "aiko", "/vote create question:島全体の議案 options:A|B closes:2日 (no subcommittee)")
+    t.say("Discord", "bot", _discord_reply(await aiko.slash(channel, "vote create", **other)))
+
+    t.title("A project needing skills: Sam (web design, translation) is told and applies on LINE")
+    await sam.send("project news on")
+    deadline = (clock.now().astimezone(JST) + timedelta(days=14)).strftime("%Y-%m-%d 18:00")
+    project = {
+        "title": "観光サイトの英語化",
+        "needs": "町の観光サイトを英語にして、海外の人に届けたい",
+        "skills": "翻訳、web design",
+        "deadline": deadline,
+        "online": True,
+    }
+    t.say("Discord", "yakuba (staff)", "/project create " + " ".join(f"{k}:{v}" for k, v in project.items()))
+    pushed = len(demo.api.pushes())
+    t.say("Discord", "bot", _discord_reply(await staff.slash(channel, "project create", **project)))
+    demo.show_pushes(pushed)
+    [call] = await demo.hub.projects.open_projects(ref.id)
+    await sam.send("projects")
+    await sam.tap(f"action=project_apply&p={call.id}", "Apply")
+    t.say("Discord", "yakuba (staff)", f"/project review project:{call.id}, presses “Accept”")
+    shown = await staff.slash(channel, "project review", project=str(call.id))
+    pushed = len(demo.api.pushes())
+    await staff.click(shown.response.message, custom_id="project-review:accept")
+    t.say("Discord", "bot", "(panel) " + (env_last_content(shown) or ""))
+    demo.show_pushes(pushed)
 
 
 def _message_text(message: Any, now: datetime | None = None) -> str:

@@ -52,6 +52,15 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "1 vote closed, 1 result posted",
         "1️⃣ 賛成 🏆: 2票・重みの合計 3.2",
         "attached: vote-1.png",
+        # Subcommittees and projects: made on Discord, joined from both apps, a lead's scoped vote, a match.
+        'Created the subcommittee "食と農": the role',
+        "分科会「食と農」に参加しました",  # 花子 on LINE
+        'You joined "食と農".',  # Aiko on Discord
+        "Who may vote: the 2 members at stage 1 or above",  # the lead's vote: its members only
+        "This command is for the programme's staff.",  # the lead without a subcommittee
+        '[LINE] bot (push to Sam) › 📣 A project needs skills you have: "観光サイトの英語化"',
+        'You applied to "観光サイトの英語化".',
+        "Accepted No.3 Sam; they were told.",
         "Demo finished.",
     ):
         assert expected in text, expected
