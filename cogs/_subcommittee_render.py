@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.subcommittees import SubcommitteeView, name_key
 from bot.i18n import Translator
 from bot.notify.digests import Activity
 from cogs._event_render import clip
+from cogs._staff import is_staff
 
 if TYPE_CHECKING:
     from bot.discord_bot import HubBot
@@ -46,6 +48,18 @@ async def subcommittee_options(
     if hub is None or ref is None:
         return []
     return choices(await hub.subcommittees.all(ref.id), current)
+
+
+async def author_scope(
+    hub: Hub, interaction: discord.Interaction[Any], ref: CommunityRef, subcommittee: str | None
+) -> tuple[bool, SubcommitteeView | None]:
+    """Who posts a new event, vote or project, and for which subcommittee: ``(is staff, subcommittee)``.
+
+    Staff may post anything; anyone else must name a subcommittee (the service then checks they lead it)."""
+    staff = is_staff(interaction, ref)
+    if not staff and subcommittee is None:
+        raise DomainError("staff.error.not_staff")
+    return staff, await find_subcommittee(hub, ref.id, subcommittee) if subcommittee else None
 
 
 async def find_subcommittee(hub: Hub, community_id: int, raw: str) -> SubcommitteeView:

@@ -36,7 +36,7 @@ from cogs._event_render import (
 )
 from cogs._render import BRAND_COLOUR
 from cogs._staff import is_staff, require_staff
-from cogs._subcommittee_render import find_subcommittee, subcommittee_options
+from cogs._subcommittee_render import author_scope, subcommittee_options
 from cogs._views import ExpiredPanels, OwnedView
 from cogs.contributions import category_name
 
@@ -202,11 +202,8 @@ class Events(commands.Cog):
         subcommittee: str | None = None,
     ) -> None:
         ref = self.bot.community_of(interaction)
-        staff = is_staff(interaction, ref)
-        if not staff and subcommittee is None:
-            raise DomainError("staff.error.not_staff")
         hub = self.bot.hub
-        sub = await find_subcommittee(hub, ref.id, subcommittee) if subcommittee else None
+        staff, sub = await author_scope(hub, interaction, ref, subcommittee)
         lang = await self.bot.language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         draft = EventDraft(

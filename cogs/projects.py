@@ -24,9 +24,9 @@ from bot.i18n import When
 from cogs._event_render import FIELD_MAX, clip
 from cogs._project_render import ApplyButton, apply_view, project_choice, project_embed, project_id
 from cogs._render import BRAND_COLOUR
-from cogs._staff import is_staff, require_staff
+from cogs._staff import require_staff
+from cogs._subcommittee_render import author_scope
 from cogs._subcommittee_render import choices as subcommittee_choices
-from cogs._subcommittee_render import find_subcommittee
 from cogs._views import ExpiredPanels, HubModal, OwnedView
 from cogs.contributions import category_name, category_param
 
@@ -221,15 +221,13 @@ class Projects(commands.Cog):
         ref = self.bot.community_of(interaction)
         lang = await self.bot.language_of(interaction)
         hub = self.bot.hub
-        sub = await find_subcommittee(hub, ref.id, subcommittee) if subcommittee else None
+        staff, sub = await author_scope(hub, interaction, ref, subcommittee)
         await interaction.response.defer(ephemeral=True, thinking=True)
         draft = ProjectDraft(
             title=title, needs=needs, skills=skills, deadline=deadline, place=place, online=online,
             subcommittee_id=sub.id if sub else None,
         )  # fmt: skip
-        project = await hub.projects.create(
-            ref.id, actor(interaction, ref), draft, is_staff=is_staff(interaction, ref)
-        )
+        project = await hub.projects.create(ref.id, actor(interaction, ref), draft, is_staff=staff)
         sep = self.bot.t(lang, "profile.list_separator")
         lines = [
             self.bot.t(lang, "discord.project.created", id=project.id, title=project.title),

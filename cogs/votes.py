@@ -24,8 +24,8 @@ from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg, When
 from cogs._event_render import FIELD_MAX, clip
 from cogs._render import BRAND_COLOUR
-from cogs._staff import is_staff, require_staff
-from cogs._subcommittee_render import find_subcommittee, subcommittee_options
+from cogs._staff import require_staff
+from cogs._subcommittee_render import author_scope, subcommittee_options
 from cogs._views import ExpiredPanels, OwnedView
 from cogs._vote_reactions import Reconcile, VoteReactions
 from cogs._vote_render import (
@@ -187,11 +187,8 @@ class Votes(commands.Cog):
         subcommittee: str | None = None,
     ) -> None:
         ref = self.bot.community_of(interaction)
-        staff = is_staff(interaction, ref)
-        if not staff and subcommittee is None:
-            raise DomainError("staff.error.not_staff")
         hub = self.bot.hub
-        sub = await find_subcommittee(hub, ref.id, subcommittee) if subcommittee else None
+        staff, sub = await author_scope(hub, interaction, ref, subcommittee)
         lang = await self.bot.language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         draft = VoteDraft(

@@ -319,6 +319,25 @@ class EventService:
             view = await view_of_event(s, event)
         return CreatedEvent(view, parsed.year_assumed, not (draft.end and draft.end.strip()))
 
+    async def _changeable(
+        self,
+        s: AsyncSession,
+        community_id: int,
+        event_id: int,
+        staff: Identity,
+        is_staff: bool,
+        now: datetime,
+    ) -> Event:
+        """The event, locked, if ``staff`` may change it (staff, or its subcommittee's lead) and it is
+        neither cancelled nor over."""
+        event = await lock_event(s, community_id, event_id)
+        await check_lead(s, staff, event.subcommittee_id, is_staff, must_be_open=False)
+        if event.status == "cancelled":
+            raise DomainError("event.error.cancelled")
+        if now >= event.ends_at:
+            raise DomainError("event.error.finished")
+        return event
+
     async def _unused_code(self, s: AsyncSession, community_id: int) -> str:
         for _ in range(20):
             code = new_code()
@@ -335,12 +354,7 @@ class EventService:
         """Change the given fields. A new start moves every reminder; more seats move people up."""
         now = self.clock.now()
         async with self.db.transaction() as s:
-            event = await lock_event(s, community_id, event_id)
-            await check_lead(s, staff, event.subcommittee_id, is_staff, must_be_open=False)
-            if event.status == "cancelled":
-                raise DomainError("event.error.cancelled")
-            if now >= event.ends_at:
-                raise DomainError("event.error.finished")
+            event = await self._changeable(s, community_id, event_id, staff, is_staff, now)
             tz = clean_timezone(draft.timezone) if draft.timezone else event.timezone
             changed: list[str] = []
             start, end = event.starts_at, event.ends_at
@@ -409,12 +423,7 @@ class EventService:
         )
         now = self.clock.now()
         async with self.db.transaction() as s:
-            event = await lock_event(s, community_id, event_id)
-            await check_lead(s, staff, event.subcommittee_id, is_staff, must_be_open=False)
-            if event.status == "cancelled":
-                raise DomainError("event.error.cancelled")
-            if now >= event.ends_at:
-                raise DomainError("event.error.finished")
+            event = await self._changeable(s, community_id, event_id, staff, is_staff, now)
             event.status = "cancelled"
             event.cancel_reason = clean_reason
             event.revision += 1

@@ -88,8 +88,8 @@ async def _view(s: AsyncSession, row: Subcommittee) -> SubcommitteeView:
     )  # fmt: skip
 
 
-async def open_subcommittee(s: AsyncSession, community_id: int, subcommittee_id: int) -> Subcommittee:
-    """An open subcommittee of this community (one of another community is "not found")."""
+async def subcommittee_of(s: AsyncSession, community_id: int, subcommittee_id: int) -> Subcommittee:
+    """A subcommittee of this community (one of another community is "not found")."""
     row = await s.scalar(
         select(Subcommittee).where(
             Subcommittee.community_id == community_id, Subcommittee.id == subcommittee_id
@@ -97,6 +97,12 @@ async def open_subcommittee(s: AsyncSession, community_id: int, subcommittee_id:
     )
     if row is None:
         raise DomainError("subcommittee.error.not_found")
+    return row
+
+
+async def open_subcommittee(s: AsyncSession, community_id: int, subcommittee_id: int) -> Subcommittee:
+    """An open subcommittee of this community."""
+    row = await subcommittee_of(s, community_id, subcommittee_id)
     if row.status != "open":
         raise DomainError("subcommittee.error.archived", name=row.name)
     return row
@@ -122,13 +128,7 @@ async def check_lead(
         return
     if subcommittee_id is None:
         raise DomainError("staff.error.not_staff")
-    row = await s.scalar(
-        select(Subcommittee).where(
-            Subcommittee.community_id == who.community_id, Subcommittee.id == subcommittee_id
-        )
-    )
-    if row is None:
-        raise DomainError("subcommittee.error.not_found")
+    row = await subcommittee_of(s, who.community_id, subcommittee_id)
     if must_be_open and row.status != "open":
         raise DomainError("subcommittee.error.archived", name=row.name)
     member = await ambassador_for(s, who)
@@ -251,13 +251,7 @@ class SubcommitteeService:
     ) -> SubcommitteeView:
         now = self.clock.now()
         async with self.db.transaction() as s:
-            row = await s.scalar(
-                select(Subcommittee).where(
-                    Subcommittee.community_id == community_id, Subcommittee.id == subcommittee_id
-                )
-            )
-            if row is None:
-                raise DomainError("subcommittee.error.not_found")
+            row = await subcommittee_of(s, community_id, subcommittee_id)
             if row.status == "open":
                 raise DomainError("subcommittee.error.not_archived", name=row.name)
             row.status = "open"
@@ -274,13 +268,7 @@ class SubcommitteeService:
         self, community_id: int, subcommittee_id: int, channel_id: int | None, role_id: int | None
     ) -> None:
         async with self.db.transaction() as s:
-            row = await s.scalar(
-                select(Subcommittee).where(
-                    Subcommittee.community_id == community_id, Subcommittee.id == subcommittee_id
-                )
-            )
-            if row is None:
-                raise DomainError("subcommittee.error.not_found")
+            row = await subcommittee_of(s, community_id, subcommittee_id)
             row.discord_channel_id, row.discord_role_id = channel_id, role_id
 
     # --- members ------------------------------------------------------------------------------------
@@ -303,13 +291,7 @@ class SubcommitteeService:
             member = await ambassador_for(s, who)
             if member is None:
                 raise DomainError("profile.error.not_registered")
-            row = await s.scalar(
-                select(Subcommittee).where(
-                    Subcommittee.community_id == who.community_id, Subcommittee.id == subcommittee_id
-                )
-            )
-            if row is None:
-                raise DomainError("subcommittee.error.not_found")
+            row = await subcommittee_of(s, who.community_id, subcommittee_id)
             gone = await s.execute(
                 delete(SubcommitteeMember).where(
                     SubcommitteeMember.subcommittee_id == row.id,
@@ -323,13 +305,7 @@ class SubcommitteeService:
     # --- reading ------------------------------------------------------------------------------------
     async def get(self, community_id: int, subcommittee_id: int) -> SubcommitteeView:
         async with self.db.transaction() as s:
-            row = await s.scalar(
-                select(Subcommittee).where(
-                    Subcommittee.community_id == community_id, Subcommittee.id == subcommittee_id
-                )
-            )
-            if row is None:
-                raise DomainError("subcommittee.error.not_found")
+            row = await subcommittee_of(s, community_id, subcommittee_id)
             return await _view(s, row)
 
     async def by_name(self, community_id: int, name: str) -> SubcommitteeView:

@@ -452,17 +452,21 @@ class VoteService(DueSignal):
     async def claim_result_post(self, community_id: int, vote_id: int) -> bool:
         """True for the one caller that is to post this vote's result."""
         async with self.db.transaction() as s:
-            claimed = await s.execute(
-                update(Vote)
-                .where(
-                    Vote.id == vote_id,
-                    Vote.community_id == community_id,
-                    Vote.status == "closed",
-                    Vote.result_posted_at.is_(None),
-                )
-                .values(result_posted_at=self.clock.now())
+            return await self._claim_once(s, community_id, vote_id, Vote.result_posted_at)
+
+    async def _claim_once(self, s: AsyncSession, community_id: int, vote_id: int, marker: Any) -> bool:
+        """Set a closed vote's "done" time ``marker`` if no one has: True for the one caller that did."""
+        claimed = await s.execute(
+            update(Vote)
+            .where(
+                Vote.id == vote_id,
+                Vote.community_id == community_id,
+                Vote.status == "closed",
+                marker.is_(None),
             )
-            return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+            .values({marker: self.clock.now()})
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
     async def unposted_results(self) -> list[VoteView]:
         """Closed votes whose result no process has claimed to post yet (after a crash between the two)."""
@@ -478,17 +482,7 @@ class VoteService(DueSignal):
         All in one transaction, claimed on the vote row, so they are written once and all together.
         Returns the promotions they caused."""
         async with self.db.transaction() as s:
-            claimed = await s.execute(
-                update(Vote)
-                .where(
-                    Vote.id == vote_id,
-                    Vote.community_id == community_id,
-                    Vote.status == "closed",
-                    Vote.points_recorded_at.is_(None),
-                )
-                .values(points_recorded_at=self.clock.now())
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if not await self._claim_once(s, community_id, vote_id, Vote.points_recorded_at):
                 return []
             if self.contributions.settings(community_id).ballot_points == 0:
                 return []
