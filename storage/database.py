@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -22,6 +23,18 @@ def is_sqlite(url: str) -> bool:
 def upsert_insert(dialect: str) -> Any:
     """The dialect's ``insert`` (SQLite or PostgreSQL), for ``on_conflict_do_nothing`` / ``_do_update``."""
     return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def in_values(column: Any, values: Sequence[Any], dialect: str) -> Any:
+    """``column IN values`` for a long list (hundreds of ids in a batch).
+
+    PostgreSQL gets one array parameter (``= ANY($1)``): a prepared statement's generic plan then probes the
+    index or hashes the list, where ``IN ($1, …, $500)`` is compared element by element on every row (40×
+    slower in the vote storm). SQLite gets the plain ``IN`` list."""
+    if dialect == "postgresql":
+        item = column.type
+        return column == any_(bindparam(None, list(values), type_=ARRAY(item)))
+    return column.in_(list(values))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -38,7 +38,7 @@ from bot.community.vote_rules import (
     weight_milli,
 )
 from bot.config import VoteSettings
-from storage.database import Database
+from storage.database import Database, in_values
 from storage.models import (
     Ambassador,
     Ballot,
@@ -770,6 +770,7 @@ class VoteService(DueSignal):
             elif vote.status != "open" or now >= vote.closes_at:
                 closed = DomainError("vote.error.closed")
             users = list({c.user_id for c in changes})
+            dialect = s.get_bind().dialect.name
             members = {
                 ext: (aid, stage)
                 for ext, aid, stage in (
@@ -779,7 +780,7 @@ class VoteService(DueSignal):
                         .where(
                             PlatformIdentity.community_id == community_id,
                             PlatformIdentity.platform == "discord",
-                            PlatformIdentity.external_id.in_(users),
+                            in_values(PlatformIdentity.external_id, users, dialect),
                             Ambassador.status == "active",
                         )
                     )
@@ -790,7 +791,7 @@ class VoteService(DueSignal):
                 (
                     await s.scalars(
                         select(VoteWeight.ambassador_id).where(
-                            VoteWeight.vote_id == vote.id, VoteWeight.ambassador_id.in_(ids)
+                            VoteWeight.vote_id == vote.id, in_values(VoteWeight.ambassador_id, ids, dialect)
                         )
                     )
                 ).all()
@@ -799,7 +800,7 @@ class VoteService(DueSignal):
             for aid, option in (
                 await s.execute(
                     select(Ballot.ambassador_id, Ballot.option).where(
-                        Ballot.vote_id == vote.id, Ballot.ambassador_id.in_(ids)
+                        Ballot.vote_id == vote.id, in_values(Ballot.ambassador_id, ids, dialect)
                     )
                 )
             ).all():
