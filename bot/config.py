@@ -112,6 +112,8 @@ class CommunityDiscordSettings(_Section):
     ambassador_role_id: int | None = Field(None, gt=0)
     staff_role_id: int | None = Field(None, gt=0)
     announcement_channel_id: int | None = Field(None, gt=0)
+    # Where the hub tells staff things (the LINE budget running out, a broadcast's report); optional.
+    staff_channel_id: int | None = Field(None, gt=0)
 
 
 class CommunityLineSettings(_Section):
@@ -289,6 +291,14 @@ class ProjectSettings(_Section):
     completion_category: str | None = None
 
 
+class DigestSettings(_Section):
+    """The weekly digest to each member: events they may like, votes they can still cast, new projects."""
+
+    enabled: bool = True
+    weekday: int = Field(0, ge=0, le=6)  # 0 = Monday, in the community's time zone
+    hour: int = Field(9, ge=0, le=23)
+
+
 class CommunitySettings(_Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
@@ -303,6 +313,9 @@ class CommunitySettings(_Section):
     votes: VoteSettings = Field(default_factory=VoteSettings)
     subcommittees: SubcommitteeSettings = Field(default_factory=SubcommitteeSettings)
     projects: ProjectSettings = Field(default_factory=ProjectSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    # The programme's goal for the number of ambassadors (Ama-cho: 2,500), shown on /stats.
+    goal_members: int | None = Field(None, ge=1, le=10_000_000)
 
     @property
     def checkin_category(self) -> str | None:

@@ -112,6 +112,12 @@ class Ambassador(Base):
     vote_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Opted in to calls for help (projects) matched to their skills and interests.
     project_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Opted out of the weekly digest (upcoming events, open votes, new projects).
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Profile fields the member keeps from staff views and exports (e.g. ["residence", "skills"]).
+    private_fields: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # status "suspended": staff suspended the member (with a reason in the audit log) until reinstated.
+    suspended_at: Mapped[datetime | None]
     registered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
@@ -203,7 +209,10 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     platform: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
+    # Who did it ("discord:<id>", "line:<id>", "system", "cli") and why (staff actions give a reason).
+    actor: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LedgerEntry(Base):
@@ -533,3 +542,38 @@ class ProjectApplication(Base):
     applied_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Broadcast(Base):
+    """News staff sent to everyone or to a segment (stage, interest, subcommittee, residence, connection,
+    language). Who got it on LINE is in ``deliveries`` (kind "broadcast"), so a retry never sends twice."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | sending | sent | cancelled
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    discord_recipients: Mapped[int] = mapped_column(Integer, default=0)
+    line_recipients: Mapped[int] = mapped_column(Integer, default=0)
+    line_sent: Mapped[int] = mapped_column(Integer, default=0)
+    discord_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class HeldMessage(Base):
+    """A message a member could not be pushed on LINE because the month's budget was spent: kept, in their
+    language, for the next weekly digest (one bundled push) instead of being dropped."""
+
+    __tablename__ = "held_messages"
+    __table_args__ = (Index("ix_held_messages_member", "community_id", "ambassador_id", "released_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]

@@ -18,6 +18,8 @@ def record(
     ambassador_id: int | None = None,
     platform: str | None = None,
     detail: str | None = None,
+    actor: str | None = None,
+    reason: str | None = None,
 ) -> None:
     session.add(
         AuditEntry(
@@ -26,6 +28,8 @@ def record(
             action=action,
             platform=platform,
             detail=detail,
+            actor=actor,
+            reason=reason,
             created_at=at,
         )
     )
