@@ -83,6 +83,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     scheduler = Scheduler()
     scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
     scheduler.every("digests", DIGEST_CHECK_SECONDS, hub.digests.run)
+    scheduler.every("weekly-digest", DIGEST_CHECK_SECONDS, hub.weekly_digest.run)  # acts at each slot
     pump = ReminderPump(scheduler, hub.reminders, hub.reminder_sender)
     await pump.start()  # rebuilt from the reminder rows: a restart loses none
     closing = DuePump(scheduler, "votes", hub.votes, hub.votes.next_due, hub.vote_closer.run_due)

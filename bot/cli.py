@@ -1,4 +1,5 @@
-"""``python -m bot run|check|demo|db upgrade|db current``. Problems print one line; no tracebacks."""
+"""``python -m bot run|check|demo|db upgrade|db current|ledger verify|export|statement verify``. Problems
+print one line; no tracebacks."""
 
 from __future__ import annotations
 
@@ -35,6 +36,19 @@ def _parser() -> argparse.ArgumentParser:
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
     verify = ledger_sub.add_parser("verify", parents=[common], help="check every community's hash chain")
     verify.add_argument("--community", help="only this community key")
+    export = sub.add_parser("export", parents=[common], help="a CSV export for Excel (UTF-8 with BOM)")
+    export.add_argument("--community", required=True, help="the community key")
+    export.add_argument("--kind", required=True, help="ambassadors | contributions | attendance | votes")
+    export.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    export.add_argument(
+        "--lang", choices=("ja", "en"), help="column names (default: the community's language)"
+    )
+    statement = sub.add_parser("statement", parents=[common], help="activity statements")
+    statement_sub = statement.add_subparsers(dest="statement_command", required=True)
+    check = statement_sub.add_parser(
+        "verify", parents=[common], help="check a statement's JSON against the ledger"
+    )
+    check.add_argument("file", help="the statement's .json file (- for standard input)")
     return parser
 
 
@@ -50,6 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ledger":
             settings = load_settings(args.config, require_secrets=False)
             return asyncio.run(_ledger_verify(settings, args.community))
+        if args.command in ("export", "statement"):
+            from bot.cli_reports import export_command, statement_verify_command
+
+            settings = load_settings(args.config, require_secrets=False)
+            if args.command == "export":
+                return export_command(settings, args.community, args.kind, args.out, args.lang)
+            return statement_verify_command(settings, args.file)
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

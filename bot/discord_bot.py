@@ -33,7 +33,13 @@ COGS = (
     "cogs.votes",
     "cogs.subcommittees",
     "cogs.projects",
+    "cogs.broadcasts",
+    "cogs.moderation",
+    "cogs.privacy",
+    "cogs.reports",
 )
+
+Gate = Callable[[discord.Interaction[Any]], Coroutine[Any, Any, bool]]
 
 
 def intents() -> discord.Intents:
@@ -48,6 +54,23 @@ def intents() -> discord.Intents:
     return i
 
 
+class HubTree(app_commands.CommandTree["HubBot"]):
+    """The command tree with the bot's gates in front of every slash command (a suspended member, a newer
+    privacy notice to accept first): a gate that says no has answered the member itself."""
+
+    async def interaction_check(self, interaction: discord.Interaction[HubBot], /) -> bool:
+        for gate in self.client.command_gates:
+            try:
+                allowed = await gate(interaction)
+            except Exception as exc:  # discord.py would only log it: answer here, like a command's error
+                if interaction.type is discord.InteractionType.application_command:
+                    await self.client.report_error(interaction, exc)
+                return False
+            if not allowed:
+                return False
+        return True
+
+
 class HubBot(commands.Bot):
     def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
         super().__init__(
@@ -56,8 +79,10 @@ class HubBot(commands.Bot):
             help_command=None,
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=HubTree,
         )
         self.settings = settings
+        self.command_gates: list[Gate] = []  # cogs add theirs when they load (cogs/privacy.py)
         self._hub = hub
         self._owns_hub = hub is None
         self.tree.error(self.on_app_command_error)
@@ -110,7 +135,7 @@ class HubBot(commands.Bot):
         ref = self.hub.communities.by_guild(interaction.guild_id)
         default = ref.default_language if ref else "ja"
         if ref is not None:
-            view = await self.hub.ambassadors.find(Identity(ref.id, "discord", str(interaction.user.id)))
+            view = await self.hub.ambassadors.peek(Identity(ref.id, "discord", str(interaction.user.id)))
             if view is not None:
                 return view.language
         return pick_language(str(interaction.locale.value) if interaction.locale else None, default)
@@ -128,6 +153,8 @@ class HubBot(commands.Bot):
     async def report_error(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
         lang = await self._safe_language(interaction)
         if isinstance(error, DomainError):
+            if error.key == "staff.error.not_staff":
+                await self._audit_refusal(interaction)
             text = self.hub.tr.error(lang, error)
         elif isinstance(error, app_commands.CheckFailure):
             text = self.t(lang, "discord.error.not_allowed")
@@ -139,6 +166,19 @@ class HubBot(commands.Bot):
             )
             text = self.t(lang, "common.error.unexpected")
         await send_private(interaction, content=text)
+
+    async def _audit_refusal(self, interaction: discord.Interaction[Any]) -> None:
+        """Every staff command or button a non-staff member tried goes in the audit log, from here only."""
+        ref = self.hub.communities.by_guild(interaction.guild_id)
+        if ref is None:
+            return
+        data: Any = interaction.data or {}
+        what = _command_name(interaction) or str(data.get("custom_id", "?"))
+        try:
+            who = Identity(ref.id, "discord", str(interaction.user.id))
+            await self.hub.moderation.refused(ref.id, who, what)
+        except Exception:  # the refusal itself must still be answered
+            log.exception("staff refusal not audited", extra={"guild": interaction.guild_id, "command": what})
 
     async def _safe_language(self, interaction: discord.Interaction[Any]) -> str:
         try:

@@ -12,24 +12,33 @@ from bot.community.communities import CommunityDirectory
 from bot.community.contributions import ContributionService
 from bot.community.conversations import ConversationService
 from bot.community.events import EventService
+from bot.community.exports import ExportService
 from bot.community.housekeeping import Housekeeping
 from bot.community.ledger import LedgerVerifier
 from bot.community.linking import LinkService
+from bot.community.moderation import ModerationService
+from bot.community.privacy import PrivacyService
 from bot.community.projects import ProjectService
 from bot.community.reminders import ReminderService
 from bot.community.rsvps import RsvpService
+from bot.community.segments import Segments
 from bot.community.stages import StageService
+from bot.community.statements import StatementService
+from bot.community.stats import StatsService
 from bot.community.subcommittees import SubcommitteeService
 from bot.community.votes import VoteService
 from bot.community.webhook_events import WebhookEventLog
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.notify.broadcasts import Broadcasts
 from bot.notify.budget import PushBudget
 from bot.notify.digests import Digests
+from bot.notify.held import HeldMessages
 from bot.notify.notifier import Notifier
 from bot.notify.offers import Offers
 from bot.notify.reminder_sender import ReminderSender
 from bot.notify.vote_closer import VoteCloser
+from bot.notify.weekly_digest import WeeklyDigest
 from storage.database import Database
 
 
@@ -60,6 +69,15 @@ class Hub:
     subcommittees: SubcommitteeService
     projects: ProjectService
     digests: Digests
+    segments: Segments
+    held: HeldMessages
+    broadcasts: Broadcasts
+    weekly_digest: WeeklyDigest
+    stats: StatsService
+    exports: ExportService
+    statements: StatementService
+    moderation: ModerationService
+    privacy: PrivacyService
 
     async def reconfigure(self, settings: Settings) -> None:
         """Apply new community settings (names, Discord ids, notice versions) without a restart."""
@@ -81,6 +99,9 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     contributions = ContributionService(db, clock, directory, stages)
     budget = PushBudget(db, clock, directory)
     notifier = Notifier(db, tr, budget)
+    held = HeldMessages(db, clock, directory, budget, tr, notifier.boards)
+    notifier.fallback = held  # a push the budget stops is held for the weekly digest
+    segments = Segments(db, budget)
     reminders = ReminderService(db, clock, directory)
     events = EventService(db, clock, directory, reminders)
     votes = VoteService(db, clock, directory, contributions)
@@ -111,4 +132,13 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
         subcommittees=subcommittees,
         projects=ProjectService(db, clock, directory, contributions),
         digests=Digests(directory, subcommittees, notifier),
+        segments=segments,
+        held=held,
+        broadcasts=Broadcasts(db, clock, directory, tr, budget, segments, notifier),
+        weekly_digest=WeeklyDigest(db, clock, directory, tr, budget, held, notifier),
+        stats=StatsService(db, clock, directory),
+        exports=ExportService(db, clock, directory, tr, votes),
+        statements=StatementService(db, clock, directory),
+        moderation=ModerationService(db, clock),
+        privacy=PrivacyService(db, clock, directory),
     )

@@ -209,7 +209,7 @@ class VoteReactions:
         return True
 
     async def language(self, ref: CommunityRef, who: Identity) -> str:
-        member = await self.bot.hub.ambassadors.find(who)
+        member = await self.bot.hub.ambassadors.peek(who)  # a suspended member is told in their language
         return member.language if member is not None else ref.default_language
 
     async def explain(self, ref: CommunityRef, who: Identity, key: str, **params: Any) -> bool:

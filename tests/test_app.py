@@ -44,7 +44,13 @@ async def test_start_hub_serves_line_and_schedules_housekeeping(db_url: str) -> 
     running = await start_hub(line_only(db_url))
     try:
         assert running.discord is None and running.line_port
-        assert running.scheduler.job_names() == ["digests", "housekeeping", "reminders-poll", "votes-poll"]
+        assert running.scheduler.job_names() == [
+            "digests",
+            "housekeeping",
+            "reminders-poll",
+            "votes-poll",
+            "weekly-digest",
+        ]
         await running.scheduler.run_now("housekeeping")
         async with (
             aiohttp.ClientSession() as http,

@@ -46,6 +46,8 @@ class AmbassadorView:
     status: str
     registered_at: datetime
     platforms: tuple[Platform, ...]
+    # Profile fields the member keeps from staff views and exports (see bot/community/privacy.py).
+    private_fields: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -69,6 +71,7 @@ def view_of(a: Ambassador, platforms: tuple[Platform, ...]) -> AmbassadorView:
         status=a.status,
         registered_at=a.registered_at,
         platforms=platforms,
+        private_fields=tuple(a.private_fields or ()),
     )
 
 
@@ -88,8 +91,9 @@ class ProfileChanges:
 EDITABLE_FIELDS = ("display_name", "residence", "connection", "interests", "skills", "language", "timezone")
 
 
-async def ambassador_for(session: AsyncSession, who: Identity) -> Ambassador | None:
-    """The active ambassador behind this platform account, if any."""
+async def member_for(session: AsyncSession, who: Identity) -> Ambassador | None:
+    """The ambassador behind this platform account, active or suspended (a member who left has no account
+    any more); never raises. For the gates that must tell the two apart (suspension, re-consent)."""
     return await session.scalar(
         select(Ambassador)
         .join(PlatformIdentity, PlatformIdentity.ambassador_id == Ambassador.id)
@@ -97,9 +101,26 @@ async def ambassador_for(session: AsyncSession, who: Identity) -> Ambassador | N
             PlatformIdentity.community_id == who.community_id,
             PlatformIdentity.platform == who.platform,
             PlatformIdentity.external_id == who.external_id,
-            Ambassador.status == "active",
+            Ambassador.status.in_(("active", "suspended")),
         )
     )
+
+
+async def ambassador_for(session: AsyncSession, who: Identity) -> Ambassador | None:
+    """The active ambassador behind this platform account, if any: the one gate every member action passes.
+
+    A suspended member is stopped here, on both apps and for every feature: ``profile.error.suspended``."""
+    member = await member_for(session, who)
+    if member is not None and member.status == "suspended":
+        raise DomainError("profile.error.suspended")
+    return member
+
+
+async def active_for(session: AsyncSession, who: Identity) -> Ambassador | None:
+    """The active ambassador behind someone else's account (the one thanked, checked in or named lead by
+    staff), else None: their suspension is not the actor's error."""
+    member = await member_for(session, who)
+    return member if member is not None and member.status == "active" else None
 
 
 async def active_by_number(session: AsyncSession, community_id: int, member_number: int) -> Ambassador | None:
@@ -133,6 +154,12 @@ class AmbassadorService:
     async def find(self, who: Identity) -> AmbassadorView | None:
         async with self.db.transaction() as s:
             a = await ambassador_for(s, who)
+            return view_of(a, await platforms_of(s, a)) if a else None
+
+    async def peek(self, who: Identity) -> AmbassadorView | None:
+        """Like ``find``, but a suspended member is returned too (never raises): for a reply's language."""
+        async with self.db.transaction() as s:
+            a = await member_for(s, who)
             return view_of(a, await platforms_of(s, a)) if a else None
 
     async def get(self, who: Identity) -> AmbassadorView:
@@ -218,6 +245,7 @@ class AmbassadorService:
                     ambassador_id=amb.id,
                     platform=who.platform,
                     detail=f"member_number={number}",
+                    actor=audit.actor_of(who),
                 )
                 await s.flush()
                 return view_of(amb, (who.platform,))
@@ -261,6 +289,7 @@ class AmbassadorService:
                     ambassador_id=a.id,
                     platform=who.platform,
                     detail="fields=" + ",".join(sorted(cleaned)),
+                    actor=audit.actor_of(who),
                 )
             await s.flush()
             return view_of(a, await platforms_of(s, a))
@@ -303,6 +332,7 @@ class AmbassadorService:
             a.connection = None
             a.interests = []
             a.skills = []
+            a.private_fields = []
             a.status = "left"
             a.left_at = now
             a.updated_at = now
@@ -313,6 +343,7 @@ class AmbassadorService:
                 at=now,
                 ambassador_id=a.id,
                 platform=who.platform,
+                actor=audit.actor_of(who),
             )
             await s.flush()
             return replace(view_of(a, ()), platforms=platforms)  # type: ignore[arg-type]
@@ -338,6 +369,7 @@ class AmbassadorService:
                     at=self.clock.now(),
                     ambassador_id=ident.ambassador_id,
                     platform=who.platform,
+                    actor=audit.actor_of(who),
                 )
             return True
 

@@ -6,7 +6,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.community.identity import Identity
 from storage.models import AuditEntry
+
+SYSTEM = "system"  # the hub itself (a promotion by the rules, a scheduled close)
+
+
+def actor_of(who: Identity) -> str:
+    """Who did it, as the audit log and the ledger write it: ``discord:<user id>`` or ``line:<user id>``."""
+    return f"{who.platform}:{who.external_id}"
 
 
 def record(

@@ -7,15 +7,13 @@ importing the file again updates the entry instead of duplicating it; a cancelle
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Sequence
 from datetime import datetime
 
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
+from bot.community import signing
 from bot.community.events import EventView
 
 PRODID = "-//kankei-hub//関係人口 ambassador hub//JA"
@@ -58,22 +56,13 @@ def calendar_file(
 def calendar_token(secret: str, community_key: str, ambassador_id: int, event_id: int | None = None) -> str:
     """A link-safe token naming one member's calendar (one event, or all their events), signed with
     ``secret`` (HMAC-SHA256) so that nobody can read another member's calendar by changing a number."""
-    body = f"{ambassador_id}.{event_id or 0}"
-    return f"{body}.{_signature(secret, community_key, body)}"
+    return signing.sign(secret, "calendar", community_key, ambassador_id, event_id or 0)
 
 
 def read_calendar_token(secret: str, community_key: str, token: str) -> tuple[int, int | None] | None:
     """``(ambassador_id, event_id or None)`` from a token this community signed, else None."""
-    parts = token.split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts[:2]):
+    found = signing.read(secret, "calendar", community_key, token, 2)
+    if found is None:
         return None
-    body = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(parts[2], _signature(secret, community_key, body)):
-        return None
-    event_id = int(parts[1])
-    return int(parts[0]), event_id or None
-
-
-def _signature(secret: str, community_key: str, body: str) -> str:
-    mac = hmac.new(secret.encode(), f"calendar:{community_key}:{body}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
+    ambassador_id, event_id = found
+    return ambassador_id, event_id or None

@@ -17,6 +17,7 @@ from bot.community import audit
 from bot.community.ambassadors import (
     AmbassadorView,
     active_by_number,
+    active_for,
     ambassador_for,
     platforms_of,
     view_of,
@@ -88,7 +89,7 @@ class CheckinService:
             if isinstance(member, int):
                 found = await active_by_number(s, community_id, member)
             else:
-                found = await ambassador_for(s, member)
+                found = await active_for(s, member)
             if found is None:
                 raise DomainError("checkin.error.not_member")
             rules = self.directory.by_id(community_id).settings.events
@@ -125,7 +126,7 @@ class CheckinService:
         )  # fmt: skip
         audit.record(
             s, community_id=event.community_id, action="event.checked_in", at=now, ambassador_id=member.id,
-            detail=f"event={event.id} method={method}",
+            detail=f"event={event.id} method={method}", actor=actor,
         )  # fmt: skip
         await s.flush()
         view = await view_of_event(s, event)

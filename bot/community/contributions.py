@@ -16,8 +16,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.community import ledger
-from bot.community.ambassadors import AmbassadorView, active_by_number, ambassador_for, platforms_of, view_of
+from bot.community import audit, ledger
+from bot.community.ambassadors import (
+    AmbassadorView,
+    active_by_number,
+    active_for,
+    ambassador_for,
+    platforms_of,
+    view_of,
+)
 from bot.community.communities import CommunityDirectory
 from bot.community.dates import local_today, parse_past_date
 from bot.community.errors import DomainError
@@ -267,6 +274,11 @@ class ContributionService:
                 description=clean_reason or "", occurred_on=claim.occurred_on, created_at=now,
                 counts_as_entry=approve,
             )  # fmt: skip
+            audit.record(
+                s, community_id=community_id, action=f"contribution.{'approved' if approve else 'rejected'}",
+                at=now, ambassador_id=claim.ambassador_id, platform=staff.platform, detail=f"seq={claim.seq}",
+                actor=actor_of(staff), reason=clean_reason,
+            )  # fmt: skip
             member = await s.get(Ambassador, claim.ambassador_id)
             assert member is not None
             promotion = await self.stages.evaluate(s, member) if approve else None
@@ -306,7 +318,7 @@ class ContributionService:
             if isinstance(receiver, int):
                 r = await active_by_number(s, giver.community_id, receiver)
             else:
-                r = await ambassador_for(s, receiver)
+                r = await active_for(s, receiver)
             if r is None:
                 raise DomainError("thanks.error.not_member")
             if g.id == r.id:

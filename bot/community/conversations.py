@@ -35,7 +35,7 @@ from bot.community.profile_rules import (
     clean_residence,
     clean_tags,
 )
-from bot.config import CategorySettings
+from bot.config import CategorySettings, ContributionSettings
 from bot.i18n import Translator
 from storage.database import Database
 from storage.models import Conversation
@@ -85,6 +85,13 @@ def category_choice(category: CategorySettings) -> Choice:
     """A contribution category as a choice: its configured names, else the catalog's."""
     names = tuple((lang, n) for lang, n in (("ja", category.name_ja), ("en", category.name_en)) if n)
     return Choice(category.key, f"contribution.category.{category.key}", names)
+
+
+def category_label(tr: Translator, lang: str, settings: ContributionSettings, key: str) -> str:
+    """A category's name: the community's own, else the catalog's (thanks, ballots), else its key."""
+    category = settings.category(key)
+    choice = category_choice(category) if category else Choice(key, f"contribution.category.{key}")
+    return choice.label(tr, lang)
 
 
 def _choices(step: str) -> tuple[Choice, ...]:

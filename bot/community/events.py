@@ -314,7 +314,7 @@ class EventService:
             await s.flush()
             audit.record(
                 s, community_id=community_id, action="event.created", at=now, platform=staff.platform,
-                detail=f"event={event.id}",
+                detail=f"event={event.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             view = await view_of_event(s, event)
         return CreatedEvent(view, parsed.year_assumed, not (draft.end and draft.end.strip()))
@@ -406,7 +406,7 @@ class EventService:
             )
             audit.record(
                 s, community_id=community_id, action="event.edited", at=now, platform=staff.platform,
-                detail=f"event={event.id} fields={','.join(changed)}",
+                detail=f"event={event.id} fields={','.join(changed)}", actor=audit.actor_of(staff),
             )  # fmt: skip
             notify = await self._interested(s, event.id, exclude=promoted)
             view = await view_of_event(s, event)
@@ -431,7 +431,7 @@ class EventService:
             await reminders.disarm(s, event.id)
             audit.record(
                 s, community_id=community_id, action="event.cancelled", at=now, platform=staff.platform,
-                detail=f"event={event.id}",
+                detail=f"event={event.id}", actor=audit.actor_of(staff), reason=clean_reason,
             )  # fmt: skip
             notify = await self._interested(s, event.id)
             view = await view_of_event(s, event)
@@ -649,7 +649,7 @@ class EventService:
                 a.event_news = on
                 audit.record(
                     s, community_id=who.community_id, action="ambassador.event_news", at=self.clock.now(),
-                    ambassador_id=a.id, platform=who.platform, detail=f"on={on}",
+                    ambassador_id=a.id, platform=who.platform, detail=f"on={on}", actor=audit.actor_of(who),
                 )  # fmt: skip
             return on
 

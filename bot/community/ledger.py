@@ -99,8 +99,12 @@ async def append(
     giver_ambassador_id: int | None = None,
     link: str | None = None,
     counts_as_entry: bool | None = None,
+    entries_delta: int | None = None,
 ) -> Appended:
-    """Append one entry inside the caller's transaction and keep the point totals with it."""
+    """Append one entry inside the caller's transaction and keep the point totals with it.
+
+    ``entries_delta`` overrides how the entry changes the count of approved entries (a correction that
+    removes an approved contribution gives -1)."""
     if kind not in KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
     head = (
@@ -132,8 +136,9 @@ async def append(
     s.add(LedgerEntry(**fields, prev_hash=prev_hash, hash=digest))
     await s.execute(update(Community).where(Community.id == community_id).values(ledger_head=digest))
     counted = kind in COUNTED_KINDS and points > 0 if counts_as_entry is None else counts_as_entry
-    if points or counted:
-        await _add_totals(s, community_id, ambassador_id, occurred_on[:7], category, points, int(counted))
+    entries = int(counted) if entries_delta is None else entries_delta
+    if points or entries:
+        await _add_totals(s, community_id, ambassador_id, occurred_on[:7], category, points, entries)
     return Appended(seq, digest)
 
 

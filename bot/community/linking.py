@@ -152,6 +152,7 @@ class LinkService:
                 at=now,
                 ambassador_id=target.id,
                 platform=newcomer.platform,
+                actor=audit.actor_of(who),
             )
             await s.flush()
             return view_of(target, await platforms_of(s, target))

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.community import audit
-from bot.community.ambassadors import AmbassadorView, active_by_number, ambassador_for, platforms_of, view_of
+from bot.community.ambassadors import (
+    AmbassadorView,
+    active_by_number,
+    active_for,
+    ambassador_for,
+    platforms_of,
+    view_of,
+)
 from bot.community.communities import CommunityDirectory
 from bot.community.contributions import ContributionService
 from bot.community.errors import DomainError
@@ -161,7 +168,7 @@ class ProjectService:
             await s.flush()
             audit.record(
                 s, community_id=community_id, action="project.created", at=now, platform=actor.platform,
-                detail=f"project={row.id}",
+                detail=f"project={row.id}", actor=audit.actor_of(actor),
             )  # fmt: skip
             return await _view(s, row)
 
@@ -210,7 +217,7 @@ class ProjectService:
             found = (
                 await active_by_number(s, community_id, member)
                 if isinstance(member, int)
-                else await ambassador_for(s, member)
+                else await active_for(s, member)
             )
             application = (
                 await s.get(ProjectApplication, (project.id, found.id)) if found is not None else None
@@ -225,7 +232,7 @@ class ProjectService:
             application.decided_by = f"{staff.platform}:{staff.external_id}"
             audit.record(
                 s, community_id=community_id, action=f"project.{target}", at=now, ambassador_id=found.id,
-                platform=staff.platform, detail=f"project={project.id}",
+                platform=staff.platform, detail=f"project={project.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             await s.flush()
             return Application(
@@ -273,6 +280,7 @@ class ProjectService:
             audit.record(
                 s, community_id=community_id, action="project.closed", at=now, platform=staff.platform,
                 detail=f"project={project.id} credited={len(accepted) if category else 0}",
+                actor=audit.actor_of(staff),
             )  # fmt: skip
             return Closed(
                 await _view(s, project),

@@ -95,6 +95,7 @@ class StageService:
             at=self.clock.now(),
             ambassador_id=ambassador.id,
             detail=f"{old}->{earned} points={points}",
+            actor=audit.SYSTEM,
         )
         add, remove = self._roles(ambassador.community_id, old, earned)
         return StageChange(ambassador.id, old, earned, add, remove)
@@ -136,6 +137,7 @@ class StageService:
             audit.record(
                 s, community_id=community_id, action="stage.promoted", at=self.clock.now(),
                 ambassador_id=a.id, detail=f"{old}->{earned} points={points.get(a.id, 0)}",
+                actor=audit.SYSTEM,
             )  # fmt: skip
             add, remove = self._roles(community_id, old, earned)
             changes.append(StageChange(a.id, old, earned, add, remove))
@@ -173,7 +175,9 @@ class StageService:
                 action="stage.set_by_staff",
                 at=self.clock.now(),
                 ambassador_id=a.id,
-                detail=f"{old}->{new} by={actor} reason={reason}",
+                detail=f"{old}->{new}" + ("" if stage is not None else " auto"),
+                actor=actor,
+                reason=reason,
             )
             add, remove = self._roles(community_id, old, new)
             change = StageChange(a.id, old, new, add, remove)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.community import audit
-from bot.community.ambassadors import active_by_number, ambassador_for
+from bot.community.ambassadors import active_by_number, active_for, ambassador_for
 from bot.community.communities import CommunityDirectory
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
@@ -202,7 +202,7 @@ class SubcommitteeService:
                 await s.flush()
                 audit.record(
                     s, community_id=new.community_id, action="subcommittee.created", at=now,
-                    platform=staff.platform, detail=f"subcommittee={row.id}",
+                    platform=staff.platform, detail=f"subcommittee={row.id}", actor=audit.actor_of(staff),
                 )  # fmt: skip
                 return await _view(s, row)
         except IntegrityError:
@@ -218,7 +218,7 @@ class SubcommitteeService:
             found = (
                 await active_by_number(s, community_id, member)
                 if isinstance(member, int)
-                else await ambassador_for(s, member)
+                else await active_for(s, member)
             )
             if found is None:
                 raise DomainError("subcommittee.error.lead_not_member")
@@ -228,7 +228,7 @@ class SubcommitteeService:
                                          community_id=community_id, joined_at=now))  # fmt: skip
             audit.record(
                 s, community_id=community_id, action="subcommittee.lead_set", at=now, ambassador_id=found.id,
-                platform=staff.platform, detail=f"subcommittee={row.id}",
+                platform=staff.platform, detail=f"subcommittee={row.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             await s.flush()
             return await _view(s, row)
@@ -242,7 +242,7 @@ class SubcommitteeService:
             row.archived_at = now
             audit.record(
                 s, community_id=community_id, action="subcommittee.archived", at=now, platform=staff.platform,
-                detail=f"subcommittee={row.id}",
+                detail=f"subcommittee={row.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             return await _view(s, row)
 
@@ -260,7 +260,7 @@ class SubcommitteeService:
                 row.discord_role_id = discord_role_id
             audit.record(
                 s, community_id=community_id, action="subcommittee.restored", at=now, platform=staff.platform,
-                detail=f"subcommittee={row.id}",
+                detail=f"subcommittee={row.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             return await _view(s, row)
 

@@ -363,7 +363,7 @@ class VoteService(DueSignal):
                 await s.execute(insert(VoteWeight), rows[start : start + 5000])
             audit.record(
                 s, community_id=community_id, action="vote.opened", at=now, platform=staff.platform,
-                detail=f"vote={vote.id} eligible={len(members)}",
+                detail=f"vote={vote.id} eligible={len(members)}", actor=audit.actor_of(staff),
             )  # fmt: skip
             view = await _view(s, vote)
         self.armed(min(closes, self._reminder_time(community_id, closes) or closes))
@@ -381,7 +381,7 @@ class VoteService(DueSignal):
             closed = await self._close(s, vote)
             audit.record(
                 s, community_id=community_id, action="vote.closed_early", at=self.clock.now(),
-                platform=staff.platform, detail=f"vote={vote.id}",
+                platform=staff.platform, detail=f"vote={vote.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             return closed
 
@@ -395,7 +395,7 @@ class VoteService(DueSignal):
             vote.closed_at = now
             audit.record(
                 s, community_id=community_id, action="vote.cancelled", at=now, platform=staff.platform,
-                detail=f"vote={vote.id}",
+                detail=f"vote={vote.id}", actor=audit.actor_of(staff),
             )  # fmt: skip
             return await _view(s, vote)
 

@@ -7,7 +7,7 @@ from typing import Any
 from linebot.v3.messaging import FlexContainer, FlexMessage, QuickReplyItem, TextMessage
 
 from bot.community.contributions import BoardRow, HistoryItem
-from bot.community.conversations import Choice, category_choice
+from bot.community.conversations import category_label
 from bot.community.stages import StageProgress
 from bot.config import ContributionSettings
 from bot.i18n import Msg, Translator
@@ -16,13 +16,6 @@ from bot.line.render import quick_reply, text
 DESCRIPTION_SHOWN = 60  # characters of a description shown in the history card
 ACCENT = "#1F7A8C"
 MUTED = "#888888"
-
-
-def category_label(tr: Translator, lang: str, settings: ContributionSettings, key: str) -> str:
-    """A category's name: the community's own, else the catalog's (thanks, ballots), else its key."""
-    category = settings.category(key)
-    choice = category_choice(category) if category else Choice(key, f"contribution.category.{key}")
-    return choice.label(tr, lang)
 
 
 def _short(value: str, limit: int) -> str:

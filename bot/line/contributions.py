@@ -12,14 +12,14 @@ import unicodedata
 from linebot.v3.messaging import Message, QuickReplyItem
 
 from bot.community.communities import CommunityRef
-from bot.community.conversations import Turn
+from bot.community.conversations import Turn, category_label
 from bot.community.identity import Identity
 from bot.community.stages import StageChange
 from bot.config import ContributionSettings
 from bot.hub import Hub
 from bot.i18n import Msg
 from bot.line import render
-from bot.line.contribution_cards import category_label, history_message, ranking_message, stage_message
+from bot.line.contribution_cards import history_message, ranking_message, stage_message
 
 # What follows the thanks word: 「No.12 理由」「#12 理由」「12 理由」「No.12さん、理由」 (after NFKC).
 _THANKS_TAIL = re.compile(

@@ -14,13 +14,13 @@ from linebot.v3.messaging import FlexMessage, Message, QuickReplyItem
 
 from bot.community.calendar import calendar_token
 from bot.community.communities import CommunityRef
+from bot.community.conversations import category_label
 from bot.community.events import EventView, normalise_code
 from bot.community.identity import Identity
 from bot.community.stages import StageChange
 from bot.hub import Hub
 from bot.i18n import Msg
 from bot.line import render
-from bot.line.contribution_cards import category_label
 from bot.line.event_cards import Answer, CalendarLink, events_carousel, offer_card, when_of
 
 EVENT_ID_DIGITS = 9  # longer ids cannot be ours (and would not fit the database's integer)

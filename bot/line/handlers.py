@@ -34,8 +34,11 @@ from bot.i18n import pick_language
 from bot.line import render
 from bot.line.client import LineClient
 from bot.line.contributions import LineContributions
+from bot.line.digest import LineDigest
 from bot.line.events import LineEvents
+from bot.line.privacy import LinePrivacy
 from bot.line.projects import LineProjects
+from bot.line.statements import LineStatements
 from bot.line.subcommittees import LineSubcommittees
 from bot.line.votes import LineVotes
 
@@ -65,6 +68,11 @@ COMMANDS = (
     "projects",
     "project_news_on",
     "project_news_off",
+    "digest_on",
+    "digest_off",
+    "privacy",
+    "mydata",
+    "statement",
 )
 MAX_POSTBACK_FIELDS = 5
 
@@ -82,6 +90,9 @@ class LineConversation:
         self.votes = LineVotes(hub, ref)
         self.subcommittees = LineSubcommittees(hub, ref)
         self.projects = LineProjects(hub, ref)
+        self.statements = LineStatements(hub, ref)
+        self.digest = LineDigest(hub, ref)
+        self.privacy = LinePrivacy(hub, ref)
 
     # --- entry point -----------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -95,7 +106,10 @@ class LineConversation:
         reply_token = getattr(event, "reply_token", None)
         lang = await self.language(who)
         try:
-            if isinstance(event, FollowEvent):
+            gated = await self.privacy.gate(who, lang, event, self.command_of)  # suspended, or a new notice
+            if gated is not None:
+                messages = gated
+            elif isinstance(event, FollowEvent):
                 messages = await self.on_follow(who, lang)
             elif isinstance(event, PostbackEvent):
                 messages = await self.on_postback(who, lang, event.postback.data or "")
@@ -122,7 +136,7 @@ class LineConversation:
 
     # --- language ---------------------------------------------------------------------------------
     async def language(self, who: Identity) -> str:
-        view = await self.hub.ambassadors.find(who)
+        view = await self.hub.ambassadors.peek(who)
         if view is not None:
             return view.language
         prompt_lang = await self.hub.conversations.language_of(who)
@@ -132,7 +146,8 @@ class LineConversation:
         return pick_language(profile.language if profile else None, self.ref.default_language)
 
     async def registered(self, who: Identity) -> bool:
-        return await self.hub.ambassadors.find(who) is not None
+        view = await self.hub.ambassadors.peek(who)
+        return view is not None and view.active
 
     # --- events -----------------------------------------------------------------------------------
     async def on_follow(self, who: Identity, lang: str) -> list[Message]:
@@ -176,6 +191,9 @@ class LineConversation:
         weight = self.votes.weight_of(raw)  # 「重み 12」: the weight in vote #12
         if weight is not None:
             return await self.votes.weight(who, lang, weight)
+        statement = self.statements.statement_of(raw)  # 「活動証明 2025」: that year's statement
+        if statement is not None:
+            return await self.statements.links(who, lang, statement)
         checkin = self.events.checkin_of(raw)  # 「チェックイン ABC234」 or 「ABC234」 (link codes are longer)
         if checkin is not None:
             return await self.events.checkin(who, lang, checkin)
@@ -246,6 +264,8 @@ class LineConversation:
             return await self.projects.apply(who, lang, params)
         if action == "project_news":
             return await self.projects.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
+        if action == "privacy_toggle":
+            return await self.privacy.toggle(who, lang, params)
         if action in COMMANDS:
             return await self.run_command(who, lang, action)
         log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
@@ -315,6 +335,14 @@ class LineConversation:
             return await self.projects.listing(who, lang)
         if command in ("project_news_on", "project_news_off"):
             return await self.projects.set_news(who, lang, command == "project_news_on")
+        if command in ("digest_on", "digest_off"):
+            return await self.digest.set_digest(who, lang, command == "digest_on")
+        if command == "privacy":
+            return await self.privacy.settings(who, lang)
+        if command == "mydata":
+            return await self.privacy.mydata(who, lang)
+        if command == "statement":
+            return await self.statements.links(who, lang)
         if command == "link":
             issued = await self.hub.links.issue(who)
             minutes = self.hub.settings.registration.link_code_minutes
@@ -330,6 +358,9 @@ class LineConversation:
             body += "\n" + self.tr.t(lang, "line.vote.help")
             body += "\n" + self.tr.t(lang, "line.subcommittee.help")
             body += "\n" + self.tr.t(lang, "line.project.help")
+            body += "\n" + self.tr.t(lang, "line.digest.help")
+            body += "\n" + self.tr.t(lang, "line.privacy.help")
+            body += "\n" + self.tr.t(lang, "line.statement.help")
         else:
             body = self.tr.t(lang, "line.help.guest", community=self.ref.name)
         return [render.text(body, render.menu_items(self.tr, lang, registered))]

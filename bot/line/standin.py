@@ -42,7 +42,8 @@ class LineStandIn:
 
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
-    push_failures: deque[int] = field(default_factory=deque)  # statuses to answer the next pushes with
+    # Statuses to answer the next pushes with, in order; a 0 lets that request through (a failure later on).
+    push_failures: deque[int] = field(default_factory=deque)
     multicast_failures: deque[int] = field(default_factory=deque)  # the same, for the next multicasts
     reply_gate: asyncio.Event | None = None  # when set, replies wait for it (a slow LINE, in tests)
     _retry_keys: set[str] = field(default_factory=set)
@@ -124,8 +125,9 @@ class LineStandIn:
     def _paid(self, entry: Received, failures: deque[int], answer: dict[str, Any]) -> web.Response:
         """A push or multicast: an injected failure first, then LINE's 409 to a retry key seen before."""
         key = entry.headers.get("X-Line-Retry-Key")
-        if failures:
-            return web.json_response({"message": "failure injected"}, status=failures.popleft())
+        status = failures.popleft() if failures else 0
+        if status:
+            return web.json_response({"message": "failure injected"}, status=status)
         if key and key in self._retry_keys:
             return web.json_response({"message": "The retry key is already accepted"}, status=409)
         if key:

@@ -7,6 +7,9 @@ event (same ``webhookEventId``) is handled once.
 
 The same server serves members' calendar files at ``/calendar/<community key>/<token>.ics``: the token is
 signed with the channel secret and names one member (and one event, or all theirs); anything else is 404.
+Members' own data (「マイデータ」) is served likewise at ``/mydata/<community key>/<token>.json`` for a short
+while after they ask (bot/line/privacy.py), and activity statements (「活動証明」) at
+``/statement/<community key>/<token>.pdf`` and ``.json`` (bot/line/statements.py).
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from bot.hub import Hub, open_hub
 from bot.line.client import MULTICAST_MAX, LineClient
 from bot.line.events import calendar_secret, offer_message
 from bot.line.handlers import LineConversation
+from bot.line.privacy import serve_mydata
 from bot.line.render import text as render_text
+from bot.line.statements import STATEMENT_PATH, serve_statement
 from bot.line.votes import vote_offer_message
 
 log = logging.getLogger(__name__)
@@ -139,6 +144,14 @@ class LineFace:
             headers={"Cache-Control": "private, no-cache"},
         )
 
+    async def mydata(self, request: web.Request) -> web.Response:
+        """A member's data behind a signed link (bot/line/privacy.py)."""
+        return await serve_mydata(self.hub, request)
+
+    async def statement(self, request: web.Request) -> web.Response:
+        """A member's activity statement behind a signed link (bot/line/statements.py)."""
+        return await serve_statement(self.hub, request)
+
     def _spawn(self, work: Awaitable[None]) -> None:
         async def run() -> None:
             await work
@@ -199,6 +212,14 @@ class LineSink:
         message = vote_offer_message(self.face.hub, community_id, lang, tz, vote)
         return await self._multicast(client, external_ids, message)
 
+    async def multicast_text(self, community_id: int, external_ids: Sequence[str], text: str) -> bool:
+        """One text (a staff broadcast) to these members, 500 per multicast; False if LINE refused any part
+        (the broadcasts service hands at most 500 at a time, so that is all of them)."""
+        client = self.face.clients_by_community.get(community_id)
+        if client is None:
+            return False
+        return await self._multicast(client, external_ids, render_text(text))
+
     @staticmethod
     async def _multicast(client: LineClient, external_ids: Sequence[str], message: Message) -> bool:
         delivered = True
@@ -226,6 +247,8 @@ def create_line_app(settings: Settings, hub: Hub | None = None) -> web.Applicati
     app.on_cleanup.append(face.stop)
     app.router.add_post("/line/{community}/webhook", face.webhook)
     app.router.add_get("/calendar/{community}/{token}.ics", face.calendar)
+    app.router.add_get("/mydata/{community}/{token}.json", face.mydata)
+    app.router.add_get(STATEMENT_PATH, face.statement)
     app.router.add_get("/healthz", _healthz)
     return app
 

@@ -38,6 +38,12 @@ class Sink(Protocol):
         ...
 
 
+class BudgetFallback(Protocol):
+    """Where a message goes when the month's LINE push budget stopped it (held for the weekly digest)."""
+
+    async def budget_spent(self, community_id: int, ambassador_id: int, text: str) -> None: ...
+
+
 @runtime_checkable
 class EventBoard(Protocol):
     """A face that shows events in public (the Discord announcement): refreshed when answers change."""
@@ -52,6 +58,7 @@ class Notifier:
         self.budget = budget
         self._sinks: dict[str, Sink] = {}
         self._boards: list[object] = []
+        self.fallback: BudgetFallback | None = None  # set by the hub: messages the budget stopped are held
 
     def attach(self, sink: Sink) -> None:
         self._sinks[sink.platform] = sink
@@ -138,7 +145,8 @@ class Notifier:
         **params: Any,
     ) -> Delivery:
         """Send one catalog message to one member, in their language and time zone. Returns the platform
-        used, or None (logged). Discord (free) is tried first, unless ``prefer`` names the platform the
+        used, or None (logged; held for the weekly digest when the month's LINE budget stopped it, see
+        ``fallback``). Discord (free) is tried first, unless ``prefer`` names the platform the
         member used for the thing at hand (they answered an event on LINE: the reminder goes to LINE)."""
         async with self.db.transaction() as s:
             row = (
@@ -162,12 +170,14 @@ class Notifier:
         text = self.tr.t(row.language, key, tz=row.timezone, **params)
         by_platform = {p: ext for p, ext in identities}
         order: tuple[Platform, ...] = ("line", "discord") if prefer == "line" else ("discord", "line")
+        spent = False
         for platform in order:
             sink = self._sinks.get(platform)
             external = by_platform.get(platform)
             if sink is None or external is None:
                 continue
             if platform == "line" and not await self.budget.claim(community_id):
+                spent = True
                 log.warning(
                     "LINE push budget spent; message not sent",
                     extra={"community_id": community_id, "key": key},
@@ -177,5 +187,9 @@ class Notifier:
                 return platform
             if platform == "line":
                 await self.budget.release(community_id)
+        if spent and self.fallback is not None:  # kept for the member's next weekly digest, not dropped
+            await self.fallback.budget_spent(community_id, ambassador_id, text)
+            log.info("message held for the weekly digest", extra={"community_id": community_id, "key": key})
+            return None
         log.info("member could not be reached", extra={"community_id": community_id, "key": key})
         return None
