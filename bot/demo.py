@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.community.identity import Identity
+from bot.community.statements import verify_statement
 from bot.config import Settings, settings_from_mapping
 from bot.discord_bot import create_discord_bot
 from bot.hub import Hub, open_hub
@@ -320,6 +321,7 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     await _event_scenes(demo, guild, channel, aiko, staff, hanako, sam)
     await _vote_scenes(demo, env, guild, channel, aiko, staff, hanako, sam)
     await _subcommittee_scenes(demo, guild, channel, aiko, staff, hanako, sam)
+    await _console_scenes(demo, channel, staff, hanako)
 
     t.title("The register, as staff would see it")
     async with demo.hub.db.transaction() as s:
@@ -384,17 +386,19 @@ async def _contribution_scenes(
     await hanako.send("段階")
     await hanako.send("ランキング")
 
-    t.title("The ledger is checked, then a row is tampered with behind the hub's back")
+    t.title("The ledger is checked, then a row is tampered with behind the hub's back (and put back)")
     report = await demo.hub.ledger.verify(ref.id)
     t.note(f"ledger verify: {'ok' if report.ok else report.problem}, {report.checked} entries")
+    first = (LedgerEntry.community_id == ref.id) & (LedgerEntry.seq == 1)
     async with demo.hub.db.transaction() as s:
-        await s.execute(
-            update(LedgerEntry)
-            .where(LedgerEntry.community_id == ref.id, LedgerEntry.seq == 1)
-            .values(claimed_points=1000)
-        )
+        honest = await s.scalar(select(LedgerEntry.claimed_points).where(first))
+        await s.execute(update(LedgerEntry).where(first).values(claimed_points=1000))
     report = await demo.hub.ledger.verify(ref.id)
     t.note(f"ledger verify: {'ok' if report.ok else 'BROKEN'} at entry #{report.seq} ({report.problem})")
+    async with demo.hub.db.transaction() as s:
+        await s.execute(update(LedgerEntry).where(first).values(claimed_points=honest))
+    report = await demo.hub.ledger.verify(ref.id)
+    t.note(f"the row put back as it was: ledger verify {'ok' if report.ok else 'BROKEN'}")
 
 
 async def _event_scenes(
@@ -603,6 +607,63 @@ async def _subcommittee_scenes(
     await staff.click(shown.response.message, custom_id="project-review:accept")
     t.say("Discord", "bot", "(panel) " + (env_last_content(shown) or ""))
     demo.show_pushes(pushed)
+
+
+async def _console_scenes(demo: Demo, channel: Any, staff: Any, hanako: LineUser) -> None:
+    t = demo.t
+    ref = demo.hub.communities.by_key("ama")
+    assert ref is not None and isinstance(demo.hub.clock, ManualClock)
+    clock = demo.hub.clock
+
+    t.title("Staff send news to a segment (members interested in 食): a preview with the LINE cost first")
+    t.say("Discord", "yakuba (staff)", "/announce text:来月、港で朝市を開きます。 interest:食")
+    shown = await staff.slash(channel, "announce", text="来月、港で朝市を開きます。", interest="食")
+    t.say("Discord", "bot", _discord_reply(shown))
+    pushed, multicast = len(demo.api.pushes()), len(demo.api.multicasts())
+    t.say("Discord", "yakuba (staff)", "presses “Send”")
+    await staff.click(shown.response.message, custom_id="announce:confirm")
+    t.say("Discord", "bot", "(panel) " + (env_last_content(shown) or ""))
+    demo.show_pushes(pushed, multicast)
+    t.say("Discord", "yakuba (staff)", "/budget")
+    t.say("Discord", "bot", _discord_reply(await staff.slash(channel, "budget")))
+
+    t.title("The weekly digest: one message per member, on their own app")
+    day = (clock.now().astimezone(JST) + timedelta(days=10)).strftime("%Y-%m-%d")
+    await staff.slash(channel, "event create", title="冬の朝市", start=f"{day} 09:00", place="菱浦港")
+    t.note("staff posted one more event, 冬の朝市; nobody has answered it yet")
+    due = demo.hub.weekly_digest.next_at(ref.id)
+    assert due is not None
+    clock.advance(max(due - clock.now(), timedelta(0)))
+    pushed, multicast = len(demo.api.pushes()), len(demo.api.multicasts())
+    run = await demo.hub.weekly_digest.run()
+    when = clock.now().astimezone(JST)
+    t.note(f"{when:%Y-%m-%d %H:%M} JST: {run.sent} digests sent, {run.nothing} had nothing new")
+    demo.show_pushes(pushed, multicast)
+
+    t.title("The numbers for the mayor, an export for the spreadsheet, an activity statement")
+    t.say("Discord", "yakuba (staff)", "/stats")
+    stats = await staff.slash(channel, "stats")
+    t.say("Discord", "bot", _discord_reply(stats))
+    reply = stats.followups[-1] if stats.followups else stats.response
+    t.note("attached: " + ", ".join(f"{a.filename} ({a.size} bytes)" for a in reply.attachments))
+    t.say("Discord", "yakuba (staff)", "/export kind:ambassadors")
+    exported = await staff.slash(channel, "export", kind="ambassadors")
+    reply = exported.followups[-1] if exported.followups else exported.response
+    [csv_file] = reply.attachments
+    text = (await csv_file.read()).decode("utf-8-sig")
+    t.note(f"{csv_file.filename}: UTF-8 with BOM; first lines:")
+    for line in text.splitlines()[:3]:
+        t.out("     " + line)
+    t.say("Discord", "yakuba (staff)", "/statement issue member:2 year:2026")
+    issued = await staff.slash(channel, "statement issue", member=2, year=2026)
+    reply = issued.followups[-1] if issued.followups else issued.response
+    t.say("Discord", "bot", _discord_reply(issued))
+    files = {a.filename: await a.read() for a in reply.attachments}
+    t.note("attached: " + ", ".join(f"{name} ({len(data)} bytes)" for name, data in files.items()))
+    [document] = [data for name, data in files.items() if name.endswith(".json")]
+    check = await verify_statement(document, demo.hub.db)
+    verdict = "ok" if check.ok else check.problems
+    t.note(f"the statement checked against the ledger: {verdict}, {check.activities} activities")
 
 
 def _message_text(message: Any, now: datetime | None = None) -> str:

@@ -28,6 +28,7 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "[LINE] bot (push to 花子) › 貢献記録 #1（知見の提供）が承認されました。+10ポイント",  # /review
         "[Discord] bot (DM to aiko) › Your contribution #4 (Hometown tax) was approved. +5 points",
         "ledger verify: BROKEN at entry #1 (changed)",
+        "the row put back as it was: ledger verify ok",
         # Events: posted on Discord, offered on LINE, answered on both, a waiting list, reminders, check-in.
         'Created event #1 "島の国際交流祭".',
         "LINE: sent to 2 members who asked for event news.",
@@ -61,6 +62,15 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         '[LINE] bot (push to Sam) › 📣 A project needs skills you have: "観光サイトの英語化"',
         'You applied to "観光サイトの英語化".',
         "Accepted No.3 Sam; they were told.",
+        # The staff console: a segment broadcast within budget, a digest, the numbers, an export, a statement.
+        "LINE: 1 members who have not linked Discord (1 pushes)",
+        "[LINE] bot (multicast to 花子) › 📣 海士町オフィシャルアンバサダーからのお知らせ",
+        "3 digests sent, 0 had nothing new",
+        "[LINE] bot (push to 花子) › 📬 海士町オフィシャルアンバサダー 今週のダイジェスト",
+        "attached: ama-stats.png",
+        "UTF-8 with BOM; first lines:",
+        "Issued the 2026 activity statement of No. 2 はなこ",
+        "the statement checked against the ledger: ok, 2 activities",
         "Demo finished.",
     ):
         assert expected in text, expected
