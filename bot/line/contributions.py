@@ -45,12 +45,7 @@ class LineContributions:
         self.hub = hub
         self.ref = ref
         self.tr = hub.tr
-        self.thanks_words = [
-            w.strip().casefold()
-            for lang in ("ja", "en")
-            for w in self.tr.t(lang, "line.words.thanks").split("|")
-            if w.strip()
-        ]
+        self.thanks_words = render.command_words(self.tr, "thanks")
 
     @property
     def settings(self) -> ContributionSettings:

@@ -75,13 +75,7 @@ class LineEvents:
         self.hub = hub
         self.ref = ref
         self.tr = hub.tr
-        words = {
-            w.strip().casefold()
-            for lang in ("ja", "en")
-            for w in self.tr.t(lang, "line.words.checkin").split("|")
-            if w.strip()
-        }
-        self.checkin_words = sorted(words, key=len, reverse=True)
+        self.checkin_words = render.command_words(self.tr, "checkin")
 
     def menu(self, lang: str) -> list[QuickReplyItem]:
         return render.menu_items(self.tr, lang, True)

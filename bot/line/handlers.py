@@ -85,6 +85,7 @@ class LineConversation:
         self.ref = ref
         self.client = client
         self.tr = hub.tr
+        self.command_words = {c: set(render.command_words(self.tr, c)) for c in COMMANDS}
         self.contributions = LineContributions(hub, ref)
         self.events = LineEvents(hub, ref)
         self.votes = LineVotes(hub, ref)
@@ -274,11 +275,9 @@ class LineConversation:
     # --- commands ---------------------------------------------------------------------------------
     def command_of(self, raw: str) -> str | None:
         word = unicodedata.normalize("NFKC", raw).strip().casefold()
-        for command in COMMANDS:
-            for lang in ("ja", "en"):
-                words = {w.strip().casefold() for w in self.tr.t(lang, f"line.words.{command}").split("|")}
-                if word in words:
-                    return command
+        for command, words in self.command_words.items():
+            if word in words:
+                return command
         return None
 
     async def run_command(self, who: Identity, lang: str, command: str) -> list[Message]:

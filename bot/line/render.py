@@ -32,6 +32,18 @@ TEXT_MAX = 5000
 PROFILE_EDIT_FIELDS = ("display_name", "residence", "connection", "interests", "skills", "language")
 
 
+def command_words(tr: Translator, command: str) -> list[str]:
+    """The words that call ``line.words.<command>`` in either language, folded, the longest first (so
+    「活動証明書」 is tried before 「活動証明」)."""
+    words = {
+        w.strip().casefold()
+        for lang in ("ja", "en")
+        for w in tr.t(lang, f"line.words.{command}").split("|")
+        if w.strip()
+    }
+    return sorted(words, key=len, reverse=True)
+
+
 def postback_data(action: str, **params: str) -> str:
     data = urlencode({"action": action, **params})
     if len(data) > POSTBACK_DATA_MAX:

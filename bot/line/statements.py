@@ -36,13 +36,7 @@ class LineStatements:
         self.hub = hub
         self.ref = ref
         self.tr = hub.tr
-        words = {
-            w.strip().casefold()
-            for lang in ("ja", "en")
-            for w in self.tr.t(lang, "line.words.statement").split("|")
-            if w.strip()
-        }
-        self.words = sorted(words, key=len, reverse=True)  # 「活動証明書」 before 「活動証明」
+        self.words = render.command_words(self.tr, "statement")
 
     def statement_of(self, raw: str) -> str | None:
         """What follows the word in 「活動証明 2025」 ("" for the word alone); None for anything else."""

@@ -68,13 +68,7 @@ class LineVotes:
         self.hub = hub
         self.ref = ref
         self.tr = hub.tr
-        words = {
-            w.strip().casefold()
-            for lang in ("ja", "en")
-            for w in self.tr.t(lang, "line.words.weight").split("|")
-            if w.strip()
-        }
-        self.weight_words = sorted(words, key=len, reverse=True)
+        self.weight_words = render.command_words(self.tr, "weight")
 
     def menu(self, lang: str) -> list[QuickReplyItem]:
         return render.menu_items(self.tr, lang, True)
