@@ -63,11 +63,4 @@ class DeliveryClaims:
 
     async def claimed(self, community_id: int, item_id: int) -> set[int]:
         async with self.db.transaction() as s:
-            rows = await s.scalars(
-                select(Delivery.ambassador_id).where(
-                    Delivery.community_id == community_id,
-                    Delivery.kind == self.kind,
-                    Delivery.item_id == item_id,
-                )
-            )
-            return set(rows.all())
+            return set((await s.scalars(self.claimed_query(community_id, item_id))).all())

@@ -14,15 +14,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 
 from bot.clock import Clock
 from bot.community.events import EventView
 from bot.community.votes import VoteView
 from bot.notify.budget import PushBudget
+from bot.notify.deliveries import DeliveryClaims
 from bot.notify.notifier import Notifier
-from storage.database import Database, upsert_insert
-from storage.models import Ambassador, Delivery, PlatformIdentity, SubcommitteeMember, VoteWeight
+from storage.database import Database
+from storage.models import Ambassador, PlatformIdentity, SubcommitteeMember, VoteWeight
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +110,8 @@ class Offers:
     async def _offer(
         self, cid: int, kind: str, item_id: int, audience: Select[int, str, str, str], send: Send
     ) -> OfferReport:
-        delivered = select(Delivery.ambassador_id).where(
-            Delivery.community_id == cid, Delivery.kind == kind, Delivery.item_id == item_id
-        )
+        claims = DeliveryClaims(self.db, self.clock, kind)
+        delivered = claims.claimed_query(cid, item_id)
         async with self.db.transaction() as s:
             wanted = (await s.execute(audience.where(Ambassador.id.not_in(delivered)))).all()
         if not wanted:
@@ -123,7 +123,7 @@ class Offers:
                 "LINE push budget spent: card not offered to everyone",
                 extra={"community_id": cid, "kind": kind, "item_id": item_id, "not_reached": over_budget},
             )
-        mine = await self._claim(cid, kind, item_id, [row[0] for row in wanted[:granted]])
+        mine = await claims.claim(cid, item_id, [row[0] for row in wanted[:granted]])
         if len(mine) < granted:  # another process offered some of them meanwhile
             await self.budget.release(cid, granted - len(mine))
         groups: defaultdict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
@@ -139,37 +139,8 @@ class Offers:
                     continue
                 failed += len(batch)
                 await self.budget.release(cid, len(batch))
-                await self._unclaim(cid, kind, item_id, [aid for aid, _ in batch])
+                await claims.unclaim(cid, item_id, [aid for aid, _ in batch])
         return OfferReport(sent, over_budget, failed)
-
-    async def _claim(self, cid: int, kind: str, item_id: int, ambassador_ids: list[int]) -> set[int]:
-        if not ambassador_ids:
-            return set()
-        insert = upsert_insert(self.db.dialect)
-        now = self.clock.now()
-        rows = [
-            {"kind": kind, "item_id": item_id, "ambassador_id": a, "community_id": cid, "sent_at": now}
-            for a in ambassador_ids
-        ]
-        async with self.db.transaction() as s:
-            claimed = await s.scalars(
-                insert(Delivery)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["kind", "item_id", "ambassador_id"])
-                .returning(Delivery.ambassador_id)
-            )
-            return set(claimed.all())
-
-    async def _unclaim(self, cid: int, kind: str, item_id: int, ambassador_ids: list[int]) -> None:
-        async with self.db.transaction() as s:
-            await s.execute(
-                delete(Delivery).where(
-                    Delivery.community_id == cid,
-                    Delivery.kind == kind,
-                    Delivery.item_id == item_id,
-                    Delivery.ambassador_id.in_(ambassador_ids),
-                )
-            )
 
 
 def _line_members(cid: int) -> Select[int, str, str, str]:
