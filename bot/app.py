@@ -7,19 +7,22 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aiohttp
 import discord
 from aiohttp import web
 
+from bot.community.due import Scope
 from bot.config import Settings
 from bot.discord_bot import HubBot, create_discord_bot
 from bot.hub import Hub, open_hub
-from bot.line.webhook import create_line_app
+from bot.line.webhook import LineFace, create_line_app
 from bot.notify.vote_closer import VoteRun
 from bot.schedule.due_pump import DuePump
 from bot.schedule.reminder_pump import ReminderPump
+from bot.schedule.roles import RunOptions
 from bot.schedule.scheduler import Scheduler
 from storage.migrate import current_revision, head_revision
 
@@ -54,16 +57,19 @@ class RunningHub:
 
     hub: Hub
     scheduler: Scheduler
-    reminders: ReminderPump
-    votes: DuePump[VoteRun]
+    reminders: ReminderPump | None  # None: this process runs no jobs (a LINE webhook worker)
+    votes: DuePump[VoteRun] | None
+    scope: Scope = None  # the communities this process's jobs handle (a Discord shard's); None: all
     discord: HubBot | None = None
     line_runner: web.AppRunner | None = None
     line_port: int | None = None
+    line_sender: LineFace | None = None  # LINE pushes from a process that serves no webhook
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
-        self.reminders.stop()
-        self.votes.stop()
+        for pump in (self.reminders, self.votes):
+            if pump is not None:
+                pump.stop()
         self.scheduler.shutdown()
         if self.discord is not None:
             await self.discord.close()
@@ -74,24 +80,27 @@ class RunningHub:
                 await task
         if self.line_runner is not None:
             await self.line_runner.cleanup()
+        if self.line_sender is not None:
+            await self.line_sender.stop(web.Application())
         await self.hub.close()
 
 
-async def start_hub(settings: Settings) -> RunningHub:
+async def start_hub(settings: Settings, options: RunOptions | None = None) -> RunningHub:
+    """Start what ``options`` give this process (default: every enabled face and the jobs)."""
+    options = options or RunOptions()
+    options.check(settings)
     await check_schema(settings.database.url)
     hub = await open_hub(settings)
     scheduler = Scheduler()
-    scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
-    scheduler.every("digests", DIGEST_CHECK_SECONDS, hub.digests.run)
-    scheduler.every("weekly-digest", DIGEST_CHECK_SECONDS, hub.weekly_digest.run)  # acts at each slot
-    pump = ReminderPump(scheduler, hub.reminders, hub.reminder_sender)
-    await pump.start()  # rebuilt from the reminder rows: a restart loses none
-    closing = DuePump(scheduler, "votes", hub.votes, hub.votes.next_due, hub.vote_closer.run_due)
-    await closing.start()  # likewise from the open votes
-    scheduler.start()
-    running = RunningHub(hub=hub, scheduler=scheduler, reminders=pump, votes=closing)
+    running = RunningHub(hub=hub, scheduler=scheduler, reminders=None, votes=None)
     try:
-        if settings.line.enabled:
+        if options.runs_jobs(settings):
+            await _start_jobs(running, options, settings)
+        scheduler.start()
+        if options.line_push(settings) and not options.line_webhook(settings):
+            running.line_sender = LineFace(settings, hub)
+            await running.line_sender.start(web.Application())
+        if options.line_webhook(settings):
             runner = web.AppRunner(create_line_app(settings, hub), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, settings.line.host, settings.line.port)
@@ -99,8 +108,10 @@ async def start_hub(settings: Settings) -> RunningHub:
             running.line_runner = runner
             running.line_port = runner.addresses[0][1]
             log.info("LINE webhook listening", extra={"host": settings.line.host, "port": running.line_port})
-        if settings.discord.enabled:
-            bot = create_discord_bot(settings, hub)
+        if options.discord(settings):
+            bot = create_discord_bot(
+                settings, hub, shard_id=options.shard_id, shard_count=options.shard_count
+            )
             running.discord = bot
             token = settings.discord.token.get_secret_value()
             running.tasks.append(asyncio.create_task(_run_discord(bot, token), name="discord"))
@@ -110,19 +121,54 @@ async def start_hub(settings: Settings) -> RunningHub:
     return running
 
 
+async def _start_jobs(running: RunningHub, options: RunOptions, settings: Settings) -> None:
+    """The scheduled work, each item claimed in the database (any number of processes may run this)."""
+    hub, scheduler = running.hub, running.scheduler
+    keys = options.job_scope(settings)
+    scope: Scope = None
+    if keys is not None:
+        scope = frozenset(ref.id for ref in hub.communities.all() if ref.key in keys)
+    running.scope = scope
+    scheduler.every("housekeeping", HOUSEKEEPING_SECONDS, hub.housekeeping.purge)
+    scheduler.every("digests", DIGEST_CHECK_SECONDS, partial(hub.digests.run, scope))
+    # acts at each community's weekly slot
+    scheduler.every("weekly-digest", DIGEST_CHECK_SECONDS, partial(hub.weekly_digest.run, scope))
+    pump = ReminderPump(scheduler, hub.reminders, hub.reminder_sender, scope)
+    running.reminders = pump
+    await pump.start()  # rebuilt from the reminder rows: a restart loses none
+    closing = DuePump(
+        scheduler,
+        "votes",
+        hub.votes,
+        partial(hub.votes.next_due, scope),
+        partial(hub.vote_closer.run_due, scope),
+    )
+    running.votes = closing
+    await closing.start()  # likewise from the open votes
+
+
 async def _run_discord(bot: HubBot, token: str) -> None:
     await bot.start(token)
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, options: RunOptions | None = None
+) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, or a face dies). Returns the exit code."""
+    options = options or RunOptions()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    running = await start_hub(settings)
-    log.info("hub started", extra={"communities": ",".join(c.key for c in settings.communities)})
+    running = await start_hub(settings, options)
+    log.info(
+        "hub started",
+        extra={
+            "communities": ",".join(c.key for c in settings.communities),
+            "role": options.describe(settings),
+        },
+    )
     waiter = asyncio.create_task(stop.wait())
     watched: set[asyncio.Task[Any]] = {waiter, *running.tasks}
     done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.config import ENV_DATABASE_URL, ConfigError, DatabaseSettings, Settings, load_settings
 from bot.logging_setup import configure_logging
+from bot.schedule.roles import JOBS_MODES, ROLES, RunOptionError, RunOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -22,7 +23,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="関係人口 ambassador community hub")
     parser.add_argument("--config", default=None, help=config_help)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", parents=[common], help="start the Discord bot and/or the LINE webhook server")
+    run = sub.add_parser("run", parents=[common], help="start the Discord bot and/or the LINE webhook server")
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: every enabled face (default); discord: the Discord bot only; line: a LINE webhook worker",
+    )
+    run.add_argument("--shard-id", type=int, help="this process is Discord shard N (with --shard-count)")
+    run.add_argument("--shard-count", type=int, help="how many Discord shards run in all")
+    run.add_argument(
+        "--jobs",
+        choices=JOBS_MODES,
+        default="auto",
+        help="reminders, vote closings and digests here (auto: yes, except in LINE workers beside Discord)",
+    )
     sub.add_parser(
         "check", parents=[common], help="validate the config and the database (non-zero on a problem)"
     )
@@ -77,8 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     if args.command == "check":
         return asyncio.run(_check(settings))
+    options = RunOptions(args.role, args.shard_id, args.shard_count, args.jobs)
+    try:
+        options.check(settings)
+    except RunOptionError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings.logging.level, settings.logging.format, settings.secrets())
-    return asyncio.run(_run(settings))
+    return asyncio.run(_run(settings, options))
 
 
 def _database_url(config: str | None) -> str:
@@ -166,11 +187,11 @@ async def _check(settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.app import SchemaOutOfDate, serve
 
     try:
-        return await serve(settings)
+        return await serve(settings, options=options)
     except SchemaOutOfDate as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILED

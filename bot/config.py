@@ -352,12 +352,20 @@ class CommunitySettings(_Section):
         return v
 
 
+class JobSettings(_Section):
+    """Work that must happen once (reminders, vote results) is claimed in the database. A claim whose
+    process died (killed, machine lost) is taken over by another process after this many seconds."""
+
+    lease_seconds: int = Field(300, ge=5, le=86_400)
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     discord: DiscordSettings = DiscordSettings()
     line: LineSettings = LineSettings()
     logging: LoggingSettings = LoggingSettings()
     registration: RegistrationSettings = RegistrationSettings()
+    jobs: JobSettings = JobSettings()
     communities: list[CommunitySettings] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -72,7 +72,14 @@ class HubTree(app_commands.CommandTree["HubBot"]):
 
 
 class HubBot(commands.Bot):
-    def __init__(self, settings: Settings, hub: Hub | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub | None = None,
+        *,
+        shard_id: int | None = None,
+        shard_count: int | None = None,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -80,6 +87,8 @@ class HubBot(commands.Bot):
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=HubTree,
+            shard_id=shard_id,
+            shard_count=shard_count,
         )
         self.settings = settings
         self.command_gates: list[Gate] = []  # cogs add theirs when they load (cogs/privacy.py)
@@ -99,7 +108,7 @@ class HubBot(commands.Bot):
         self.hub.notifier.attach(DiscordSink(self))
         for name in COGS:
             await self.load_extension(name)
-        if self.settings.discord.sync_commands:
+        if self.settings.discord.sync_commands and self.shard_id in (None, 0):  # one shard registers them
             await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -196,7 +205,9 @@ class DiscordSink:
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         try:
             user = self.bot.get_user(int(external_id)) or await self.bot.fetch_user(int(external_id))
             await user.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
@@ -280,10 +291,17 @@ def _command_name(interaction: discord.Interaction[Any]) -> str | None:
     return interaction.command.qualified_name if interaction.command else None
 
 
-def create_discord_bot(settings: Settings, hub: Hub | None = None) -> HubBot:
+def create_discord_bot(
+    settings: Settings,
+    hub: Hub | None = None,
+    *,
+    shard_id: int | None = None,
+    shard_count: int | None = None,
+) -> HubBot:
     """Build the Discord bot. With ``hub=None`` it opens its own hub from ``settings`` when it starts.
 
     Tests and embedders pass a hub to share one database and clock with their own code:
     ``bot = create_discord_bot(settings, hub)`` and then ``async with simcord.run(bot) as env: ...``.
+    ``shard_id``/``shard_count``: this process is one shard of the bot (``python -m bot run --shard-id``).
     """
-    return HubBot(settings, hub)
+    return HubBot(settings, hub, shard_id=shard_id, shard_count=shard_count)

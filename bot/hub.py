@@ -102,9 +102,10 @@ async def open_hub(settings: Settings, clock: Clock | None = None, db: Database 
     held = HeldMessages(db, clock, directory, budget, tr, notifier.boards)
     notifier.fallback = held  # a push the budget stops is held for the weekly digest
     segments = Segments(db, budget)
-    reminders = ReminderService(db, clock, directory)
+    lease = timedelta(seconds=settings.jobs.lease_seconds)
+    reminders = ReminderService(db, clock, directory, lease)
     events = EventService(db, clock, directory, reminders)
-    votes = VoteService(db, clock, directory, contributions)
+    votes = VoteService(db, clock, directory, contributions, lease)
     subcommittees = SubcommitteeService(db, clock, directory)
     return Hub(
         settings=settings,

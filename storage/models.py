@@ -428,6 +428,8 @@ class Vote(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result_posted_at: Mapped[datetime | None]
+    # A process posting the result holds it until then (plus the jobs lease): a dead one's claim runs out.
+    result_claimed_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     points_recorded_at: Mapped[datetime | None]  # the ballot entries in the ledger, written once at close
     revision: Mapped[int] = mapped_column(Integer, default=1)

@@ -86,7 +86,7 @@ async def test_a_start_rebuilds_the_reminder_wake_up_from_the_rows(db_url: str) 
     running = await start_hub(settings)
     try:
         due = event.starts_at - timedelta(hours=24)
-        assert running.reminders.next_wake == due
+        assert running.reminders is not None and running.reminders.next_wake == due
         assert running.scheduler.next_run(WAKE_JOB) == due
     finally:
         await running.stop()

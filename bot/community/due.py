@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+
 
 class DueSignal:
     def __init__(self) -> None:
@@ -25,3 +28,12 @@ class DueSignal:
             return
         for listener in list(self._listeners):
             listener(due)
+
+
+# The communities one process's scheduled jobs handle (a Discord shard's), or None for all of them.
+Scope = frozenset[int] | None
+
+
+def scoped(column: InstrumentedAttribute[int], scope: Scope) -> list[ColumnElement[bool]]:
+    """The ``where`` clauses that keep a job's query to its scope (none when it handles every community)."""
+    return [] if scope is None else [column.in_(sorted(scope))]

@@ -4,6 +4,8 @@ A reminder is armed when a member says they will come, moved when the event move
 change their mind or the event is cancelled. ``claim_due`` hands each due reminder to exactly one caller,
 even with several processes on one PostgreSQL database (one ``UPDATE … WHERE status = 'pending'`` per
 row, the rows picked with ``FOR UPDATE SKIP LOCKED``); a reminder found too late is skipped and logged.
+A claim is a lease: a reminder left ``sending`` by a process that died is claimed again once the jobs lease
+has run out (the LINE push carries a retry key made from the reminder, so LINE drops a second copy).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.community.communities import CommunityDirectory
-from bot.community.due import DueSignal
+from bot.community.due import DueSignal, Scope, scoped
 from storage.database import Database, upsert_insert
 from storage.models import Event, EventRsvp, Reminder
 
@@ -96,10 +98,17 @@ class ReminderService(DueSignal):
     """One per process, for every community: what is due is read across communities (each row carries
     its ``community_id``, and everything done with it stays in that community)."""
 
-    def __init__(self, db: Database, clock: Clock, directory: CommunityDirectory) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        directory: CommunityDirectory,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
         self.db = db
         self.clock = clock
         self.directory = directory
+        self.lease = lease  # how long a claim holds before another process may take it over
         super().__init__()
 
     def offsets(self, community_id: int) -> list[int]:
@@ -108,21 +117,39 @@ class ReminderService(DueSignal):
     def grace(self, community_id: int) -> timedelta:
         return timedelta(minutes=self.directory.by_id(community_id).settings.events.reminder_grace_minutes)
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, scope: Scope = None) -> datetime | None:
+        """The next reminder time, or when a claim held by a stopped process runs out."""
         async with self.db.transaction() as s:
-            return await s.scalar(select(func.min(Reminder.due_at)).where(Reminder.status == "pending"))
+            pending = await s.scalar(
+                select(func.min(Reminder.due_at)).where(
+                    Reminder.status == "pending", *scoped(Reminder.community_id, scope)
+                )
+            )
+            held = await s.scalar(
+                select(func.min(Reminder.settled_at)).where(
+                    Reminder.status == "sending", *scoped(Reminder.community_id, scope)
+                )
+            )
+        times = [t for t in (pending, held + self.lease if held is not None else None) if t is not None]
+        return min(times, default=None)
 
     # --- sending --------------------------------------------------------------------------------------
-    async def claim_due(self, limit: int = CLAIM_BATCH) -> list[DueReminder]:
+    async def claim_due(self, limit: int = CLAIM_BATCH, scope: Scope = None) -> list[DueReminder]:
         """Claim the reminders that are due, each for this caller alone; those found too late are skipped.
 
         A reminder is too late when it is more than the community's grace window past its time, or the
-        event has started. Claimed reminders must be settled with ``settle``."""
+        event has started. Claimed reminders must be settled with ``settle``; one still ``sending`` after
+        the lease (its process died) is claimed again. ``scope``: only these communities."""
         now = self.clock.now()
+        expired = now - self.lease
+        claimable = or_(
+            and_(Reminder.status == "pending", Reminder.due_at <= now),
+            and_(Reminder.status == "sending", Reminder.settled_at <= expired),
+        )
         async with self.db.transaction() as s:
             due = (
                 select(Reminder.id)
-                .where(Reminder.status == "pending", Reminder.due_at <= now)
+                .where(claimable, *scoped(Reminder.community_id, scope))
                 .order_by(Reminder.due_at, Reminder.id)
                 .limit(limit)
             )
@@ -132,7 +159,7 @@ class ReminderService(DueSignal):
                 (
                     await s.execute(
                         update(Reminder)
-                        .where(Reminder.id.in_(due.scalar_subquery()), Reminder.status == "pending")
+                        .where(Reminder.id.in_(due.scalar_subquery()), claimable)
                         .values(status="sending", settled_at=now)
                         .returning(Reminder.id)
                     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -22,7 +22,7 @@ from bot.community import audit
 from bot.community.ambassadors import ambassador_for
 from bot.community.communities import CommunityDirectory
 from bot.community.contributions import BALLOT, ContributionService
-from bot.community.due import DueSignal
+from bot.community.due import DueSignal, Scope, scoped
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
@@ -279,13 +279,19 @@ async def _view(s: AsyncSession, vote: Vote, *, reveal: bool = False) -> VoteVie
 
 class VoteService(DueSignal):
     def __init__(
-        self, db: Database, clock: Clock, directory: CommunityDirectory, contributions: ContributionService
+        self,
+        db: Database,
+        clock: Clock,
+        directory: CommunityDirectory,
+        contributions: ContributionService,
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         super().__init__()
         self.db = db
         self.clock = clock
         self.directory = directory
         self.contributions = contributions
+        self.lease = lease  # how long a claim to post a result holds before another process may take it
 
     def settings(self, community_id: int) -> VoteSettings:
         return self.directory.by_id(community_id).settings.votes
@@ -412,13 +418,15 @@ class VoteService(DueSignal):
         await s.flush()
         return await _view(s, vote)
 
-    async def close_due(self) -> list[VoteView]:
+    async def close_due(self, scope: Scope = None) -> list[VoteView]:
         """Close each vote whose time has come, by exactly one process; returns those this one closed."""
         now = self.clock.now()
         async with self.db.transaction() as s:
             due = (
                 await s.execute(
-                    select(Vote.id, Vote.community_id).where(Vote.status == "open", Vote.closes_at <= now)
+                    select(Vote.id, Vote.community_id).where(
+                        Vote.status == "open", Vote.closes_at <= now, *scoped(Vote.community_id, scope)
+                    )
                 )
             ).all()
         closed: list[VoteView] = []
@@ -434,15 +442,27 @@ class VoteService(DueSignal):
                 closed.append(await self._close(s, vote))
         return closed
 
-    async def next_due(self) -> datetime | None:
-        """The next closing or reminder time of any open vote (the scheduler wakes the process then)."""
+    async def next_due(self, scope: Scope = None) -> datetime | None:
+        """The next closing or reminder time of any open vote (the scheduler wakes the process then), or
+        when a claim to post a result, held by a process that stopped, runs out."""
         async with self.db.transaction() as s:
             rows = (
                 await s.execute(
-                    select(Vote.community_id, Vote.closes_at, Vote.reminded_at).where(Vote.status == "open")
+                    select(Vote.community_id, Vote.closes_at, Vote.reminded_at).where(
+                        Vote.status == "open", *scoped(Vote.community_id, scope)
+                    )
                 )
             ).all()
+            held = await s.scalar(
+                select(func.min(Vote.result_claimed_at)).where(
+                    Vote.status == "closed",
+                    Vote.result_posted_at.is_(None),
+                    *scoped(Vote.community_id, scope),
+                )
+            )
         times = [closes for _, closes, _ in rows]
+        if held is not None:
+            times.append(held + self.lease)
         for community_id, closes, reminded in rows:
             remind = self._reminder_time(community_id, closes) if reminded is None else None
             if remind is not None:
@@ -450,9 +470,31 @@ class VoteService(DueSignal):
         return min(times, default=None)
 
     async def claim_result_post(self, community_id: int, vote_id: int) -> bool:
-        """True for the one caller that is to post this vote's result."""
+        """True for the one caller that is to post this vote's result (then ``result_posted``). The claim
+        is a lease: if that caller's process dies before posting, another may claim it once it runs out."""
+        now = self.clock.now()
         async with self.db.transaction() as s:
-            return await self._claim_once(s, community_id, vote_id, Vote.result_posted_at)
+            claimed = await s.execute(
+                update(Vote)
+                .where(
+                    Vote.id == vote_id,
+                    Vote.community_id == community_id,
+                    Vote.status == "closed",
+                    Vote.result_posted_at.is_(None),
+                    or_(Vote.result_claimed_at.is_(None), Vote.result_claimed_at <= now - self.lease),
+                )
+                .values(result_claimed_at=now)
+            )
+            return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def result_posted(self, community_id: int, vote_id: int) -> None:
+        """The result this caller claimed is out."""
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(Vote)
+                .where(Vote.id == vote_id, Vote.community_id == community_id, Vote.result_posted_at.is_(None))
+                .values(result_posted_at=self.clock.now())
+            )
 
     async def _claim_once(self, s: AsyncSession, community_id: int, vote_id: int, marker: Any) -> bool:
         """Set a closed vote's "done" time ``marker`` if no one has: True for the one caller that did."""
@@ -468,11 +510,27 @@ class VoteService(DueSignal):
         )
         return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def unposted_results(self) -> list[VoteView]:
-        """Closed votes whose result no process has claimed to post yet (after a crash between the two)."""
+    async def unfinished(self, scope: Scope = None) -> list[VoteView]:
+        """Closed votes whose result is not out (no live claim on it) or whose ballot points are not
+        recorded: what a process that stopped between closing and finishing left behind."""
+        expired = self.clock.now() - self.lease
         async with self.db.transaction() as s:
             votes = (
-                await s.scalars(select(Vote).where(Vote.status == "closed", Vote.result_posted_at.is_(None)))
+                await s.scalars(
+                    select(Vote)
+                    .where(
+                        Vote.status == "closed",
+                        or_(
+                            and_(
+                                Vote.result_posted_at.is_(None),
+                                or_(Vote.result_claimed_at.is_(None), Vote.result_claimed_at <= expired),
+                            ),
+                            Vote.points_recorded_at.is_(None),
+                        ),
+                        *scoped(Vote.community_id, scope),
+                    )
+                    .order_by(Vote.id)
+                )
             ).all()
             return [await _view(s, v) for v in votes]
 
@@ -505,7 +563,7 @@ class VoteService(DueSignal):
             log.info("ballot points recorded", extra={"vote_id": vote_id, "voters": len(voters)})
             return promotions
 
-    async def claim_reminder(self) -> list[tuple[VoteView, list[int]]]:
+    async def claim_reminder(self, scope: Scope = None) -> list[tuple[VoteView, list[int]]]:
         """Votes whose reminder time has come, each claimed once, with the eligible members not yet voted."""
         now = self.clock.now()
         out: list[tuple[VoteView, list[int]]] = []
@@ -513,7 +571,10 @@ class VoteService(DueSignal):
             candidates = (
                 await s.scalars(
                     select(Vote).where(
-                        Vote.status == "open", Vote.reminded_at.is_(None), Vote.closes_at > now
+                        Vote.status == "open",
+                        Vote.reminded_at.is_(None),
+                        Vote.closes_at > now,
+                        *scoped(Vote.community_id, scope),
                     )
                 )
             ).all()

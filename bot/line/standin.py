@@ -46,6 +46,7 @@ class LineStandIn:
     push_failures: deque[int] = field(default_factory=deque)
     multicast_failures: deque[int] = field(default_factory=deque)  # the same, for the next multicasts
     reply_gate: asyncio.Event | None = None  # when set, replies wait for it (a slow LINE, in tests)
+    push_gate: asyncio.Event | None = None  # the same for pushes (recorded first, then held)
     _retry_keys: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -105,6 +106,8 @@ class LineStandIn:
 
     async def _push(self, request: web.Request) -> web.Response:
         entry = await self._record(request)
+        if self.push_gate is not None:
+            await self.push_gate.wait()
         if not self._authorised(entry):
             return web.json_response({"message": "Authentication failed"}, status=401)
         body = entry.body or {}

@@ -186,9 +186,11 @@ class LineSink:
     def __init__(self, face: LineFace) -> None:
         self.face = face
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         client = self.face.clients_by_community.get(community_id)
-        return client is not None and await client.push(external_id, [render_text(text)])
+        return client is not None and await client.push(external_id, [render_text(text)], retry_key)
 
     async def send_event_card(
         self, community_id: int, external_ids: Sequence[str], lang: str, tz: str, event: EventView

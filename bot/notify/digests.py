@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.community.communities import CommunityDirectory
+from bot.community.due import Scope
 from bot.community.subcommittees import SubcommitteeService
 from bot.i18n import Msg
 from bot.notify.notifier import Notifier
@@ -51,12 +52,14 @@ class Digests:
         self.subcommittees = subcommittees
         self.notifier = notifier
 
-    async def run(self) -> DigestRun:
+    async def run(self, scope: Scope = None) -> DigestRun:
         source = next((b for b in self.notifier.boards() if isinstance(b, ChannelActivity)), None)
         if source is None:
             return DigestRun(0, 0, 0)  # no Discord face in this process: another one will do it
         with_news = sent = unreached = 0
         for ref in self.directory.all():
+            if scope is not None and ref.id not in scope:
+                continue  # another process's (a Discord shard's) community
             rules = ref.settings.subcommittees
             if not rules.line_digest:
                 continue

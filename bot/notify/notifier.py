@@ -33,8 +33,11 @@ class Sink(Protocol):
         """Give and take platform roles (Discord stage roles); True where the platform has none."""
         ...
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
-        """Deliver ``text``; False if the platform refused (DMs closed, account blocked)."""
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
+        """Deliver ``text``; False if the platform refused (DMs closed, account blocked). ``retry_key``
+        makes a repeat of the same message a no-op where the platform supports it (LINE)."""
         ...
 
 
@@ -142,6 +145,7 @@ class Notifier:
         /,
         *,
         prefer: str | None = None,
+        retry_key: str | None = None,
         **params: Any,
     ) -> Delivery:
         """Send one catalog message to one member, in their language and time zone. Returns the platform
@@ -183,7 +187,7 @@ class Notifier:
                     extra={"community_id": community_id, "key": key},
                 )
                 continue
-            if await sink.send(community_id, external, text):
+            if await sink.send(community_id, external, text, retry_key):
                 return platform
             if platform == "line":
                 await self.budget.release(community_id)

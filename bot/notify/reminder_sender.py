@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
+from bot.community.due import Scope
 from bot.community.errors import DomainError
 from bot.community.events import EventService, EventView
 from bot.community.reminders import ReminderService
@@ -23,11 +25,12 @@ class ReminderSender:
         self.events = events
         self.notifier = notifier
 
-    async def run_due(self) -> ReminderRun:
-        """Send everything due now, batch after batch, until nothing is left to claim."""
+    async def run_due(self, scope: Scope = None) -> ReminderRun:
+        """Send everything due now (in ``scope``; None: every community), batch after batch, until nothing
+        is left to claim."""
         sent = failed = 0
         cache: dict[tuple[int, int], EventView | None] = {}
-        while batch := await self.reminders.claim_due():
+        while batch := await self.reminders.claim_due(scope=scope):
             for due in batch:
                 key = (due.community_id, due.event_id)
                 if key not in cache:
@@ -43,6 +46,7 @@ class ReminderSender:
                         due.ambassador_id,
                         "event.reminder",
                         prefer=due.platform,
+                        retry_key=retry_key(due.id),
                         title=event.title,
                         when=When(event.starts_at, event.ends_at),
                         where=event.place or event.online_url or "—",
@@ -53,3 +57,12 @@ class ReminderSender:
                 else:
                     sent += 1
         return ReminderRun(sent, failed)
+
+
+REMINDER_KEYS = uuid.UUID("6f1c2a52-4d0e-4f7e-9a56-1f0c6b1d2e3a")
+
+
+def retry_key(reminder_id: int) -> str:
+    """The same LINE retry key every time this reminder is sent: if a process died after LINE took the push
+    and another sends it again when the claim runs out, LINE answers 409 and the member gets one copy."""
+    return str(uuid.uuid5(REMINDER_KEYS, f"reminder:{reminder_id}"))

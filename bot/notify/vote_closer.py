@@ -3,7 +3,9 @@
 ``run_due`` is what the scheduler calls: it closes the votes whose time has come, publishes each result
 (the faces that show votes post it; Discord with a chart), records the ballot points, and sends the one
 reminder to members who have not voted. Every step is claimed in the database, so a second process, a
-restart in the middle or a staff member closing early at the same moment never doubles anything.
+restart in the middle or a staff member closing early at the same moment never doubles anything; what a
+process that died left half done (a result claimed but not posted, points not recorded) is finished by the
+next run anywhere, once its claim has run out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from bot.community.due import Scope
 from bot.community.votes import VoteService, VoteView
 from bot.i18n import When
 from bot.notify.notifier import Notifier
@@ -38,18 +41,19 @@ class VoteCloser:
         self.votes = votes
         self.notifier = notifier
 
-    async def run_due(self) -> VoteRun:
-        closed = await self.votes.close_due()
+    async def run_due(self, scope: Scope = None) -> VoteRun:
+        """Everything about votes that is due in ``scope`` (None: every community)."""
+        closed = await self.votes.close_due(scope)
         seen = {v.id for v in closed}
-        # A vote closed by a process that stopped before publishing it is published here.
-        waiting = closed + [v for v in await self.votes.unposted_results() if v.id not in seen]
+        # A vote closed by a process that stopped before finishing with it is finished here.
+        waiting = closed + [v for v in await self.votes.unfinished(scope) if v.id not in seen]
         published = 0
         for vote in waiting:  # every result out first; the ballot points (slower) after them
             published += await self.post(vote)
         for vote in waiting:
             await self.record_points(vote)
         reminded = 0
-        for vote, members in await self.votes.claim_reminder():
+        for vote, members in await self.votes.claim_reminder(scope):
             for ambassador_id in members:
                 told = await self.notifier.tell(
                     vote.community_id,
@@ -78,6 +82,7 @@ class VoteCloser:
                     await board.post_vote_result(vote)
                 except Exception:
                     log.exception("vote result not posted", extra={"vote_id": vote.id})
+        await self.votes.result_posted(vote.community_id, vote.id)
         return True
 
     async def record_points(self, vote: VoteView) -> None:

@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.community import audit
 from bot.community.ambassadors import ambassador_for
 from bot.community.communities import CommunityDirectory, CommunityRef
+from bot.community.due import Scope
 from bot.community.errors import DomainError
 from bot.community.identity import Identity, Platform
 from bot.community.subcommittees import name_key
@@ -158,11 +159,13 @@ class WeeklyDigest:
         return next_digest_at(self.directory.by_id(community_id).settings, self.clock.now())
 
     # --- the run --------------------------------------------------------------------------------------
-    async def run(self) -> DigestRun:
+    async def run(self, scope: Scope = None) -> DigestRun:
         """Send every digest that is due and not yet sent (called every hour by the scheduler)."""
         due = sent = nothing = held = failed = 0
         now = self.clock.now()
         for ref in self.directory.all():
+            if scope is not None and ref.id not in scope:
+                continue  # another process's (a Discord shard's) community
             if not ref.settings.digest.enabled:
                 continue
             week = digest_week(ref.settings, now)

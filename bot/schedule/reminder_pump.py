@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from bot.community.due import Scope
 from bot.community.reminders import ReminderService
 from bot.notify.reminder_sender import ReminderRun, ReminderSender
 from bot.schedule.due_pump import DuePump
@@ -12,5 +15,12 @@ WAKE_JOB = "reminders-wake"
 
 
 class ReminderPump(DuePump[ReminderRun]):
-    def __init__(self, scheduler: Scheduler, reminders: ReminderService, sender: ReminderSender) -> None:
-        super().__init__(scheduler, "reminders", reminders, reminders.next_due, sender.run_due)
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        reminders: ReminderService,
+        sender: ReminderSender,
+        scope: Scope = None,
+    ) -> None:
+        next_due = partial(reminders.next_due, scope)
+        super().__init__(scheduler, "reminders", reminders, next_due, partial(sender.run_due, scope))

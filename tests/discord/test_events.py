@@ -505,7 +505,9 @@ class CardSink:
         self.cards.append(tuple(external_ids))
         return True
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         return True
 
     async def sync_roles(

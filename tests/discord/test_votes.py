@@ -537,7 +537,9 @@ class VoteCardSink:
         self.votes.append(tuple(external_ids))
         return True
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         return True
 
     async def sync_roles(

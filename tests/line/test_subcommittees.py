@@ -56,7 +56,9 @@ class DiscordSink:
         self.synced.append((external_id, add, remove))
         return True
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         return True
 
 

@@ -26,7 +26,9 @@ class CardRecorder:
     works: bool = True
     cards: list[tuple[tuple[str, ...], str, str, int]] = field(default_factory=list)
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         return self.works
 
     async def sync_roles(

@@ -20,7 +20,9 @@ class RecordingSink:
 
     roles: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
 
-    async def send(self, community_id: int, external_id: str, text: str) -> bool:
+    async def send(
+        self, community_id: int, external_id: str, text: str, retry_key: str | None = None
+    ) -> bool:
         self.sent.append((external_id, text))
         return self.works
 
