@@ -10,10 +10,6 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
-
 from bot.charts.fonts import font_path
 from bot.community.conversations import category_label
 from bot.community.statements import PREMIUM_ACTIVITIES, Statement
@@ -28,6 +24,11 @@ COLUMNS = (26, 42, 92, 26)  # date, kind, what was done, record (mm; the A4 text
 
 
 def statement_pdf(statement: Statement, tr: Translator, lang: str, community: CommunitySettings) -> bytes:
+    # fpdf2 and fontTools are ~17 MB of memory in every process: loaded only when a statement is drawn.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+    from fpdf.fonts import FontFace
+
     def t(key: str, **params: Any) -> str:
         return tr.t(lang, key, **params)
 
