@@ -432,6 +432,8 @@ class Vote(Base):
     result_claimed_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     points_recorded_at: Mapped[datetime | None]  # the ballot entries in the ledger, written once at close
+    # They are written in chunks, in member-number order: the last member number done (None: none yet).
+    points_through: Mapped[int | None] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     discord_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     discord_message_id: Mapped[int | None] = mapped_column(BigInteger)

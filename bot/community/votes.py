@@ -9,7 +9,7 @@ its tally; posting the result, the reminder and the ballot points are each claim
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +53,7 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 SOURCES = ("reaction", "button", "postback")
+POINTS_CHUNK = 2000  # ballot entries written per transaction when a vote closes
 
 
 @dataclass(frozen=True)
@@ -496,20 +497,6 @@ class VoteService(DueSignal):
                 .values(result_posted_at=self.clock.now())
             )
 
-    async def _claim_once(self, s: AsyncSession, community_id: int, vote_id: int, marker: Any) -> bool:
-        """Set a closed vote's "done" time ``marker`` if no one has: True for the one caller that did."""
-        claimed = await s.execute(
-            update(Vote)
-            .where(
-                Vote.id == vote_id,
-                Vote.community_id == community_id,
-                Vote.status == "closed",
-                marker.is_(None),
-            )
-            .values({marker: self.clock.now()})
-        )
-        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
-
     async def unfinished(self, scope: Scope = None) -> list[VoteView]:
         """Closed votes whose result is not out (no live claim on it) or whose ballot points are not
         recorded: what a process that stopped between closing and finishing left behind."""
@@ -534,34 +521,68 @@ class VoteService(DueSignal):
             ).all()
             return [await _view(s, v) for v in votes]
 
-    async def record_ballot_points(self, community_id: int, vote_id: int) -> list[StageChange]:
+    async def record_ballot_points(
+        self, community_id: int, vote_id: int, chunk: int = POINTS_CHUNK
+    ) -> list[StageChange]:
         """Once per vote, after it closed: a ``ballot`` ledger entry for each member holding a ballot.
 
-        All in one transaction, claimed on the vote row, so they are written once and all together.
-        Returns the promotions they caused."""
-        async with self.db.transaction() as s:
-            if not await self._claim_once(s, community_id, vote_id, Vote.points_recorded_at):
-                return []
-            if self.contributions.settings(community_id).ballot_points == 0:
-                return []
-            voters = (
-                await s.scalars(
-                    select(Ambassador)
-                    .where(
-                        Ambassador.community_id == community_id,
-                        Ambassador.status == "active",
-                        Ambassador.id.in_(
-                            select(Ballot.ambassador_id).where(
-                                Ballot.community_id == community_id, Ballot.vote_id == vote_id
+        Written ``chunk`` members at a time in member-number order, each chunk its own transaction holding
+        the vote row, which remembers how far it got (``points_through``): a long vote never holds the
+        database for seconds, a second process waits for the chunk and carries on after it, and a process
+        stopped in the middle leaves whole chunks that the next run continues. Returns the promotions."""
+        promotions: list[StageChange] = []
+        recorded = 0
+        while True:
+            async with self.db.transaction() as s:
+                vote = await self._lock_unrecorded(s, community_id, vote_id)
+                if vote is None:
+                    break  # recorded already (by this loop, or another process)
+                voters: Sequence[Ambassador] = []
+                if self.contributions.settings(community_id).ballot_points > 0:
+                    voters = (
+                        await s.scalars(
+                            select(Ambassador)
+                            .where(
+                                Ambassador.community_id == community_id,
+                                Ambassador.status == "active",
+                                Ambassador.member_number > (vote.points_through or 0),
+                                Ambassador.id.in_(
+                                    select(Ballot.ambassador_id).where(
+                                        Ballot.community_id == community_id, Ballot.vote_id == vote_id
+                                    )
+                                ),
                             )
-                        ),
+                            .order_by(Ambassador.member_number)
+                            .limit(chunk)
+                        )
+                    ).all()
+                if voters:
+                    promotions += await self.contributions.append_automatic_many(
+                        s, voters, BALLOT, f"vote #{vote_id}"
                     )
-                    .order_by(Ambassador.member_number)
-                )
-            ).all()
-            promotions = await self.contributions.append_automatic_many(s, voters, BALLOT, f"vote #{vote_id}")
-            log.info("ballot points recorded", extra={"vote_id": vote_id, "voters": len(voters)})
-            return promotions
+                    vote.points_through = voters[-1].member_number
+                    recorded += len(voters)
+                if len(voters) < chunk:
+                    vote.points_recorded_at = self.clock.now()
+                    log.info("ballot points recorded", extra={"vote_id": vote_id, "voters": recorded})
+                    break
+        return promotions
+
+    async def _lock_unrecorded(self, s: AsyncSession, community_id: int, vote_id: int) -> Vote | None:
+        """The closed vote, its row locked for this transaction, if its ballot points are not all written."""
+        touched = await s.execute(  # takes the row (and SQLite's write lock) before reading the cursor
+            update(Vote)
+            .where(
+                Vote.id == vote_id,
+                Vote.community_id == community_id,
+                Vote.status == "closed",
+                Vote.points_recorded_at.is_(None),
+            )
+            .values(points_through=Vote.points_through)
+        )
+        if touched.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return await s.get(Vote, vote_id, populate_existing=True)
 
     async def claim_reminder(self, scope: Scope = None) -> list[tuple[VoteView, list[int]]]:
         """Votes whose reminder time has come, each claimed once, with the eligible members not yet voted."""

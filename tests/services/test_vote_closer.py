@@ -6,8 +6,11 @@ import asyncio
 import io
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from bot.charts.vote_chart import vote_chart
 from bot.clock import ManualClock
@@ -15,6 +18,7 @@ from bot.community.votes import OptionTally, VoteResult, VoteView
 from bot.hub import Hub, open_hub
 from bot.schedule.due_pump import DuePump
 from bot.schedule.scheduler import Scheduler
+from storage.models import LedgerEntry
 from tests.services.test_events import staff
 from tests.services.test_notifier import RecordingSink
 from tests.services.test_votes import member, open_vote
@@ -122,3 +126,70 @@ def test_the_chart_is_a_real_png_with_the_bars_drawn() -> None:
     # The winner's bar is the longest: count its orange pixels on its row.
     row = [image.getpixel((x, 24 + 20)) for x in range(800)]
     assert sum(1 for p in row if p == (232, 119, 34)) > 400
+
+
+async def _ballot_entries(hub: Hub, vote_id: int) -> list[int]:
+    async with hub.db.transaction() as s:
+        rows = await s.scalars(
+            select(LedgerEntry.ambassador_id)
+            .where(LedgerEntry.category == "ballot", LedgerEntry.description == f"vote #{vote_id}")
+            .order_by(LedgerEntry.seq)
+        )
+        return list(rows.all())
+
+
+async def _closed_vote_with_ballots(hub: Hub, clock: ManualClock, voters: int) -> tuple[VoteView, list[int]]:
+    people = [await member(hub, f"m{i}") for i in range(voters)]
+    vote = await open_vote(hub, closes="1日")
+    for p in people:
+        await hub.votes.cast(p, vote.id, 0, "reaction")
+    clock.advance(timedelta(days=1))
+    [closed] = await hub.votes.close_due()
+    assert await hub.votes.claim_result_post(closed.community_id, closed.id)
+    await hub.votes.result_posted(closed.community_id, closed.id)  # only the ballot points are left
+    ids = [(await hub.ambassadors.get(p)).id for p in people]
+    return closed, ids
+
+
+async def test_ballot_points_stopped_between_chunks_are_continued_not_repeated(
+    hub: Hub, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vote, ids = await _closed_vote_with_ballots(hub, clock, 5)
+    real = hub.contributions.append_automatic_many
+    calls = 0
+
+    async def dies_on_the_second_chunk(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the process stopped here")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(hub.contributions, "append_automatic_many", dies_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        await hub.votes.record_ballot_points(vote.community_id, vote.id, chunk=2)
+    monkeypatch.setattr(hub.contributions, "append_automatic_many", real)
+    assert await _ballot_entries(hub, vote.id) == ids[:2]  # the first chunk is whole, the second not begun
+    assert [v.id for v in await hub.votes.unfinished()] == [vote.id]
+    await hub.votes.record_ballot_points(vote.community_id, vote.id, chunk=2)
+    assert await _ballot_entries(hub, vote.id) == ids
+    assert await hub.votes.unfinished() == []
+    assert await hub.votes.record_ballot_points(vote.community_id, vote.id, chunk=2) == []
+    assert await _ballot_entries(hub, vote.id) == ids
+    assert (await hub.ledger.verify(vote.community_id)).ok
+
+
+async def test_two_processes_writing_ballot_points_in_chunks_write_each_once(
+    hub: Hub, clock: ManualClock
+) -> None:
+    vote, ids = await _closed_vote_with_ballots(hub, clock, 7)
+    other = await open_hub(hub.settings, clock=clock)
+    try:
+        await asyncio.gather(
+            hub.votes.record_ballot_points(vote.community_id, vote.id, chunk=2),
+            other.votes.record_ballot_points(vote.community_id, vote.id, chunk=2),
+        )
+    finally:
+        await other.close()
+    assert await _ballot_entries(hub, vote.id) == ids
+    assert (await hub.ledger.verify(vote.community_id)).ok
