@@ -105,9 +105,12 @@ class LineConversation:
             await self.hub.ambassadors.set_identity_active(who, False)
             return
         reply_token = getattr(event, "reply_token", None)
-        lang = await self.language(who)
+        # One read for a member's language and for the gate (registered, suspended, a newer notice to accept).
+        standing = await self.hub.privacy.standing(who)
+        lang = standing.language if standing.registered and standing.language else await self.language(who)
         try:
-            gated = await self.privacy.gate(who, lang, event, self.command_of)  # suspended, or a new notice
+            # Suspended, or a new notice to accept first.
+            gated = await self.privacy.gate(who, lang, event, self.command_of, standing)
             if gated is not None:
                 messages = gated
             elif isinstance(event, FollowEvent):

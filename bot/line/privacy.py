@@ -82,17 +82,23 @@ class LinePrivacy:
 
     # --- the gate ---------------------------------------------------------------------------------------
     async def gate(
-        self, who: Identity, lang: str, event: Event, command_of: Callable[[str], str | None]
+        self,
+        who: Identity,
+        lang: str,
+        event: Event,
+        command_of: Callable[[str], str | None],
+        standing: Standing | None = None,
     ) -> list[Message] | None:
         """The reply instead of handling the event (a suspension, the notice to accept, the answer to the
-        notice's buttons), or None to go on as usual."""
+        notice's buttons), or None to go on as usual. ``standing``: the member's, if the caller read it."""
         action, params = "", {}
         if isinstance(event, PostbackEvent):
             params = postback_params(event.postback.data or "")
             action = params.get("action", "")
         elif not isinstance(event, MessageEvent):
             return None
-        standing = await self.hub.privacy.standing(who)
+        if standing is None:
+            standing = await self.hub.privacy.standing(who)
         if not standing.registered:
             return None
         lang = standing.language or lang

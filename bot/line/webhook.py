@@ -44,6 +44,11 @@ from bot.line.votes import vote_offer_message
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
+# Events handled at once, across communities. A storm is acknowledged at once and queues here: each event
+# being handled holds a database connection (the pool has 5 + 10) and, on SQLite, competes for the one write
+# lock. With thousands at once the lock's busy timeout (5 s) and the pool's checkout timeout (30 s) ran out
+# and events were lost (bench/line_storm.py). Queued events wait without a connection.
+HANDLING_MAX = 8
 
 
 class LineFace:
@@ -59,6 +64,7 @@ class LineFace:
         self.clients_by_community: dict[int, LineClient] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: defaultdict[tuple[int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._handling = asyncio.Semaphore(HANDLING_MAX)
 
     @property
     def hub(self) -> Hub:
@@ -166,7 +172,7 @@ class LineFace:
             event_id = getattr(event, "webhook_event_id", None)
             user_id = getattr(getattr(event, "source", None), "user_id", None) or ""
             try:
-                async with self._locks[(ref.id, user_id)]:
+                async with self._locks[(ref.id, user_id)], self._handling:
                     if event_id and not await self.hub.webhook_events.claim(ref.id, event_id):
                         log.info(
                             "LINE event already handled", extra={"community": ref.key, "event": event_id}
