@@ -40,10 +40,14 @@ import base64
 import cProfile
 import hashlib
 import hmac
+import json
 import logging
 import os
 import pstats
+import signal
+import socket
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -77,11 +81,11 @@ from storage.models import (
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
+ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_line"
 SECRET = "ama-line-secret"
 NOTICE = "2026-04"
-START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 QUESTION = "港の桟橋をどう直す?"
 OPTION_LABELS = "A案|B案|C案"
 OPTIONS = 3
@@ -275,6 +279,162 @@ async def run_bare(
     return Side(fired.seconds, fired.seconds, fired.ack_ms), fired.statuses
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_process(args: list[str], url: str) -> asyncio.subprocess.Process:
+    """A server in its own process (its own core), ready when ``url`` answers."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *args, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            try:
+                async with http.get(url) as resp:
+                    if resp.status in (200, 404, 405):
+                        return proc
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"the server did not start: {' '.join(args)}")
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> list[dict[str, object]]:
+    """SIGTERM, then the JSON log lines it wrote at warning level or above."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    _, err = await proc.communicate()
+    records = []
+    for line in err.decode(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = {"level": "error", "msg": line}
+        if isinstance(record, dict) and record.get("level") in ("warning", "error", "critical"):
+            records.append(record)
+    return records
+
+
+def hub_config(path: Path, url: str, api_base: str, port: int) -> Path:
+    path.write_text(
+        f"""[database]
+url = "{url}"
+[discord]
+enabled = false
+[line]
+host = "127.0.0.1"
+port = {port}
+api_base = "{api_base}"
+[logging]
+level = "WARNING"
+format = "json"
+[[communities]]
+key = "ama"
+name = "海士町"
+privacy_notice_version = "{NOTICE}"
+privacy_notice_url = "https://example.jp/p"
+[communities.line]
+channel_secret = "{SECRET}"
+channel_access_token = "ama-line-token"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def settle(
+    hub: Hub, api: TimedStandIn, cid: int, vote_id: int, ballots: int, replies: int, events: int
+) -> None:
+    """Until the hub process has stored what it was sent and replied to it (or 10 minutes: a hang)."""
+    deadline = time.perf_counter() + 600
+    while time.perf_counter() < deadline:
+        got, _, seen = await counts(hub, cid, vote_id)
+        if got >= ballots and seen >= events and len(api.replies()) >= replies:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def run_hub_process(
+    http: aiohttp.ClientSession,
+    hub: Hub,
+    api: TimedStandIn,
+    cid: int,
+    vote_id: int,
+    posts: list[Post],
+    n: int,
+    concurrency: int,
+) -> tuple[Side, Checks]:
+    """The hub as it runs for real: ``python -m bot run --role line`` in its own process."""
+    checks = Checks()
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="line-storm-config-") as tmp:
+        config = hub_config(Path(tmp) / "config.toml", str(hub.db.engine.url), api.base_url, port)
+        base = f"http://127.0.0.1:{port}"
+        proc = await start_process(
+            ["-m", "bot", "run", "--config", str(config), "--role", "line"], f"{base}/healthz"
+        )
+        try:
+            webhook = f"{base}/line/ama/webhook"
+            began = time.perf_counter()
+            fired = await fire(http, webhook, posts, concurrency)
+            await settle(hub, api, cid, vote_id, n, n, n)
+            handled = time.perf_counter() - began
+            reply_ms = [
+                (api.replied_at[p.reply_token] - fired.sent_at[p.reply_token]) * 1000
+                for p in posts
+                if p.reply_token in api.replied_at
+            ]
+            side = Side(fired.seconds, handled, fired.ack_ms, reply_ms)
+            ballots, by_option, events = await counts(hub, cid, vote_id)
+            expected = dict(Counter(i % OPTIONS for i in range(n)))
+            replies = len(api.replies())
+            non_200 = n - fired.statuses[200]
+            checks.add(f"non-200 answers: {non_200} of {n}", non_200 == 0)
+            checks.add(f"ballots stored: {ballots:,} of {n:,}", ballots == n)
+            checks.add(f"ballots by option: {by_option} (expected {expected})", by_option == expected)
+            checks.add(f"replies sent: {replies:,} of {n:,}", replies == n)
+            checks.add(f"event ids kept: {events:,} of {n:,}", events == n)
+            again = await fire(http, webhook, posts[:REPLAYS], concurrency)
+            await asyncio.sleep(2)  # time for a wrongly handled redelivery to show
+            ballots2, by_option2, events2 = await counts(hub, cid, vote_id)
+            replies2 = len(api.replies())
+            checks.add(
+                f"replay of {REPLAYS}: 200 answers {again.statuses[200]}, ballots {ballots2:,} "
+                f"(changed by the replay: {abs(ballots2 - ballots)}), replies {replies2:,} "
+                f"(doubled: {replies2 - replies}), event ids {events2:,}",
+                again.statuses[200] == REPLAYS
+                and (ballots2, by_option2, replies2, events2) == (ballots, by_option, replies, events),
+            )
+        finally:
+            logged = await stop_process(proc)
+    checks.add(f"warnings/errors logged by the hub process: {len(logged)}", not logged)
+    for record in logged[:3]:
+        checks.add(f"  logged: {record.get('msg')}"[:200], False)
+    return side, checks
+
+
+async def run_bare_process(
+    http: aiohttp.ClientSession, posts: list[Post], concurrency: int
+) -> tuple[Side, Counter[int]]:
+    """The baseline in its own process too, so both servers get a core of their own."""
+    port = free_port()
+    proc = await start_process(
+        [str(ROOT / "bench" / "line_storm.py"), "--serve-baseline", str(port)], f"http://127.0.0.1:{port}/"
+    )
+    try:
+        fired = await fire(http, f"http://127.0.0.1:{port}/line/ama/webhook", posts, concurrency)
+    finally:
+        await stop_process(proc)
+    return Side(fired.seconds, fired.seconds, fired.ack_ms), fired.statuses
+
+
+def serve_baseline(port: int) -> None:
+    web.run_app(bare_app(), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
 @dataclass
 class Checks:
     lines: list[tuple[str, bool]] = field(default_factory=list)
@@ -308,7 +468,7 @@ async def counts(hub: Hub, cid: int, vote_id: int) -> tuple[int, dict[int, int],
 
 
 async def run_hub(
-    http: aiohttp.ClientSession, url: str, n: int, concurrency: int, profile: str | None
+    http: aiohttp.ClientSession, url: str, n: int, concurrency: int, profile: str | None, in_process: bool
 ) -> tuple[Side, Checks]:
     await upgrade(url)
     failures = FailureCount()
@@ -320,7 +480,7 @@ async def run_hub(
     api = TimedStandIn()
     async with api:
         settings = settings_for(url, api.base_url)
-        hub = await open_hub(settings, clock=ManualClock(START))
+        hub = await open_hub(settings, clock=ManualClock(datetime.now(UTC)))
         try:
             ref = hub.communities.by_key("ama")
             assert ref is not None
@@ -334,6 +494,8 @@ async def run_hub(
                     await conn.execute(text("ANALYZE"))
                     await conn.commit()
             posts = storm_posts(n, vote.id)
+            if not in_process:
+                return await run_hub_process(http, hub, api, ref.id, vote.id, posts, n, concurrency)
             app = create_line_app(settings, hub)
             runner, base = await serve(app)
             face = app[LINE_FACE]
@@ -399,18 +561,21 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def measure(backend: str, n: int, concurrency: int, profile: str | None) -> tuple[Side, Side, Checks]:
+async def measure(
+    backend: str, n: int, concurrency: int, profile: str | None, in_process: bool
+) -> tuple[Side, Side, Checks]:
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
         if backend == "postgresql":
             await prepare_postgres()
-            hub_side, checks = await run_hub(http, PG_URL, n, concurrency, profile)
+            hub_side, checks = await run_hub(http, PG_URL, n, concurrency, profile, in_process)
         else:
             with tempfile.TemporaryDirectory(prefix="line-storm-") as tmp:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
-                hub_side, checks = await run_hub(http, url, n, concurrency, profile)
+                hub_side, checks = await run_hub(http, url, n, concurrency, profile, in_process)
         # The same requests again (their vote id is irrelevant to the baseline).
-        bare_side, statuses = await run_bare(http, storm_posts(n, 1), concurrency)
+        run = run_bare if in_process else run_bare_process
+        bare_side, statuses = await run(http, storm_posts(n, 1), concurrency)
         checks.add(f"baseline non-200 answers: {n - statuses[200]} of {n}", statuses[200] == n)
     return hub_side, bare_side, checks
 
@@ -445,8 +610,21 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--members", type=int, default=2500)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--profile", help="write a cProfile of the hub's storm to this file, print its top")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve the hub and the baseline in this process (the load's loop) instead of their own",
+    )
+    parser.add_argument(
+        "--profile", help="write a cProfile of the hub's storm to this file (with --in-process)"
+    )
+    parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_baseline:
+        serve_baseline(args.serve_baseline)
+        return 0
+    if args.profile and not args.in_process:
+        parser.error("--profile needs --in-process")
     logging.basicConfig(level=logging.ERROR)
     if args.members < REPLAYS:
         parser.error(f"--members must be at least {REPLAYS} (the replay resends {REPLAYS} bodies)")
@@ -458,7 +636,9 @@ def main() -> int:
     ok = True
     for backend in backends:
         profile = f"{args.profile}.{backend}" if args.profile and len(backends) > 1 else args.profile
-        hub, bare, checks = asyncio.run(measure(backend, args.members, args.concurrency, profile))
+        hub, bare, checks = asyncio.run(
+            measure(backend, args.members, args.concurrency, profile, args.in_process)
+        )
         report(backend, args.members, hub, bare, checks)
         ok = ok and checks.ok
         if profile:

@@ -13,7 +13,7 @@ new version of the privacy notice. The one place these rules live; both faces ca
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.places import residence_label
 from bot.i18n import Translator
-from storage.database import Database
+from storage.database import Database, in_values
 from storage.models import (
     Ambassador,
     AuditEntry,
@@ -210,6 +210,35 @@ class PrivacyService:
         """The community's current privacy notice: (version, url)."""
         settings = self.directory.by_id(community_id).settings
         return settings.privacy_notice_version, settings.privacy_notice_url
+
+    async def ready_members(
+        self, community_id: int, platform: str, external_ids: Sequence[str]
+    ) -> dict[str, tuple[str, str]]:
+        """Of these accounts, the ones whose member may act right away (registered, active, the current
+        notice accepted): their (language, time zone). The rest go through the gate one by one."""
+        if not external_ids:
+            return {}
+        version, _ = self.notice(community_id)
+        async with self.db.transaction() as s:
+            dialect = s.get_bind().dialect.name
+            accepted = select(ConsentRecord.ambassador_id).where(
+                ConsentRecord.community_id == community_id, ConsentRecord.notice_version == version
+            )
+            rows = (
+                await s.execute(
+                    select(PlatformIdentity.external_id, Ambassador.language, Ambassador.timezone)
+                    .join(Ambassador, Ambassador.id == PlatformIdentity.ambassador_id)
+                    .where(
+                        PlatformIdentity.community_id == community_id,
+                        PlatformIdentity.platform == platform,
+                        PlatformIdentity.active.is_(True),
+                        in_values(PlatformIdentity.external_id, list(external_ids), dialect),
+                        Ambassador.status == "active",
+                        Ambassador.id.in_(accepted),
+                    )
+                )
+            ).all()
+        return {ext: (lang, tz) for ext, lang, tz in rows}
 
     async def standing(self, who: Identity) -> Standing:
         """Registered? suspended? a newer notice to accept first? One read, for the faces' gates."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from storage.database import Database
+from storage.database import Database, upsert_insert
 from storage.models import ProcessedWebhookEvent
 
 
@@ -26,3 +28,19 @@ class WebhookEventLog:
         except IntegrityError:
             return False
         return True
+
+    async def claim_many(self, community_id: int, event_ids: Sequence[str]) -> set[str]:
+        """``claim`` for a batch: the ids seen here for the first time (one statement)."""
+        if not event_ids:
+            return set()
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            insert = upsert_insert(s.get_bind().dialect.name)
+            values = [{"community_id": community_id, "event_id": e, "received_at": now} for e in event_ids]
+            rows = await s.execute(
+                insert(ProcessedWebhookEvent)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["community_id", "event_id"])
+                .returning(ProcessedWebhookEvent.event_id)
+            )
+            return set(rows.scalars().all())

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from linebot.v3.messaging import (
@@ -53,12 +54,33 @@ class LineClient:
     ) -> None:
         self._api_client = AsyncApiClient(Configuration(access_token=access_token, host=api_base))
         self._api = AsyncMessagingApi(self._api_client)
+        self._reply_url = f"{api_base}/v2/bot/message/reply"
+        self._auth = {"Authorization": f"Bearer {access_token}"}
+        self._http: aiohttp.ClientSession | None = None  # for replies already in JSON (reply_json)
         self.timeout = timeout
         self.attempts = attempts
         self.backoff = backoff
 
     async def close(self) -> None:
         await self._api_client.close()
+        if self._http is not None:
+            await self._http.close()
+
+    async def reply_json(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> bool:
+        """``reply`` for messages already in the API's JSON form: a storm's replies skip the SDK's models
+        (building and serialising them was most of a ballot tap's CPU, bench/line_storm.py)."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        body = {"replyToken": reply_token, "messages": list(messages)[:MESSAGES_MAX]}
+        try:
+            async with self._http.post(self._reply_url, json=body, headers=self._auth) as resp:
+                if resp.status != 200:
+                    log.warning("LINE reply refused", extra={"status": resp.status})
+                    return False
+        except TRANSPORT_ERRORS as exc:
+            log.warning("LINE reply failed", extra={"error": type(exc).__name__})
+            return False
+        return True
 
     async def reply(self, reply_token: str, messages: Sequence[Message]) -> bool:
         """Reply (free). Up to 5 messages. False if LINE refused (e.g. the token expired): logged."""

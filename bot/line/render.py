@@ -60,8 +60,13 @@ def quick_reply(items: list[QuickReplyItem] | None) -> QuickReply | None:
     return QuickReply(items=items[:QUICK_REPLY_MAX]) if items else None
 
 
+def clip(body: str) -> str:
+    """A text message's body within LINE's limit."""
+    return body if len(body) <= TEXT_MAX else body[: TEXT_MAX - 1] + "…"
+
+
 def text(body: str, quick: list[QuickReplyItem] | None = None) -> TextMessage:
-    body = body if len(body) <= TEXT_MAX else body[: TEXT_MAX - 1] + "…"
+    body = clip(body)
     if quick:
         return TextMessage(text=body, quick_reply=quick_reply(quick))
     return TextMessage(text=body)

@@ -112,7 +112,13 @@ class LineVotes:
             return self._bad_button(lang)
         result = await self.hub.votes.cast(who, vote_id, option, "postback", toggle=True)
         member = await self.hub.ambassadors.get(who)
-        lang, tz = member.language, member.timezone
+        return self.ballot_reply(result, option, member.language, member.timezone)
+
+    def ballot_reply(self, result: BallotResult, option: int, lang: str, tz: str) -> list[Message]:
+        """What a member is told after a tap: what changed, their choices now, their weight, the closing."""
+        return [render.text(self.ballot_text(result, option, lang, tz), self.ballot_quick(result.vote, lang))]
+
+    def ballot_text(self, result: BallotResult, option: int, lang: str, tz: str) -> str:
         vote = result.vote
         lines = [
             self.tr.t(
@@ -136,12 +142,16 @@ class LineVotes:
         if vote.hidden:
             lines.append(self.tr.t(lang, "line.vote.cast.hidden"))
         lines.append(self.tr.t(lang, "line.vote.cast.change", tz=tz, closes=closes_of(vote)))
+        return "\n".join(lines)
+
+    def ballot_quick(self, vote: VoteView, lang: str) -> list[QuickReplyItem]:
+        """The quick replies under that answer (the same for every member of a vote in one language)."""
         quick = self.menu(lang)
         if vote.weighted:
             quick.insert(
                 0, render.postback_item(self.tr.t(lang, "line.vote.weight.button"), weight_data(vote.id))
             )
-        return [render.text("\n".join(lines), quick)]
+        return quick
 
     @staticmethod
     def _outcome(result: BallotResult, option: int) -> str:
