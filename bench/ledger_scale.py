@@ -18,7 +18,8 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,12 @@ async def raw_verify(hub: Hub, cid: int) -> int:
     return n
 
 
-async def run(backend: str, ambassadors: int, entries: int) -> list[tuple[str, float, float, str]]:
+Row = tuple[str, float, float, str]  # operation, hub, raw SQL, verdict
+
+
+@asynccontextmanager
+async def loaded(backend: str, ambassadors: int, entries: int) -> AsyncIterator[tuple[Hub, int]]:
+    """A migrated database on ``backend`` holding the ambassadors and ledger entries, with a hub on it."""
     if backend == "postgresql":
         await prepare_postgres()
         url, tmp = PG_URL, None
@@ -186,54 +192,75 @@ async def run(backend: str, ambassadors: int, entries: int) -> list[tuple[str, f
                 f"in {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-            member = Identity(cid, "discord", "3")
-            month = NOW.strftime("%Y-%m")
-            results: list[tuple[str, float, float, str]] = []
-
-            async def raw(sql: str, **params: Any) -> None:
-                async with hub.db.engine.connect() as conn:
-                    (await conn.execute(text(sql), {"c": cid, **params})).all()
-
-            board_sql = (
-                "SELECT ambassador_id, sum(points) AS p FROM ledger_entries WHERE community_id = :c {w} "
-                "GROUP BY ambassador_id ORDER BY p DESC LIMIT 10"
-            )
-            cases: list[tuple[str, Callable[[], Awaitable[object]], Callable[[], Awaitable[object]]]] = [
-                ("leaderboard, all time", lambda: hub.contributions.leaderboard(cid, "all"),
-                 lambda: raw(board_sql.format(w=""))),
-                ("leaderboard, this month", lambda: hub.contributions.leaderboard(cid, "month"),
-                 lambda: raw(board_sql.format(w="AND occurred_on >= :m"), m=f"{month}-01")),
-                ("leaderboard, one category", lambda: hub.contributions.leaderboard(cid, "all", "visit"),
-                 lambda: raw(board_sql.format(w="AND category = 'visit'"))),
-                ("one member's points", lambda: hub.contributions.points(member),
-                 lambda: raw("SELECT sum(points) FROM ledger_entries WHERE community_id = :c AND "
-                             "ambassador_id = (SELECT ambassador_id FROM platform_identities "
-                             "WHERE external_id = '3')")),
-            ]  # fmt: skip
-            for name, hub_fn, base_fn in cases:
-                hub_ms, base_ms = await median_ms(hub_fn), await median_ms(base_fn, repeat=3)
-                results.append((name, hub_ms, base_ms, "PASS" if hub_ms < GOAL_MS else "MISS"))
-            start = time.perf_counter()
-            report = await hub.ledger.verify(cid)
-            hub_rate = report.checked / (time.perf_counter() - start)
-            assert report.ok and report.checked == entries, report
-            start = time.perf_counter()
-            checked = await raw_verify(hub, cid)
-            base_rate = checked / (time.perf_counter() - start)
-            results.append(
-                (
-                    "ledger verify (entries/s)",
-                    hub_rate,
-                    base_rate,
-                    "PASS" if hub_rate >= GOAL_VERIFY else "MISS",
-                )
-            )
-            return results
+            yield hub, cid
         finally:
             await hub.close()
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+async def ledger_cases(hub: Hub, cid: int, entries: int) -> list[Row]:
+    """Leaderboards, one member's points and verify, each against its raw SQL."""
+    member = Identity(cid, "discord", "3")
+    month = NOW.strftime("%Y-%m")
+    results: list[Row] = []
+
+    async def raw(sql: str, **params: Any) -> None:
+        async with hub.db.engine.connect() as conn:
+            (await conn.execute(text(sql), {"c": cid, **params})).all()
+
+    board_sql = (
+        "SELECT ambassador_id, sum(points) AS p FROM ledger_entries WHERE community_id = :c {w} "
+        "GROUP BY ambassador_id ORDER BY p DESC LIMIT 10"
+    )
+    cases: list[tuple[str, Callable[[], Awaitable[object]], Callable[[], Awaitable[object]]]] = [
+        ("leaderboard, all time", lambda: hub.contributions.leaderboard(cid, "all"),
+         lambda: raw(board_sql.format(w=""))),
+        ("leaderboard, this month", lambda: hub.contributions.leaderboard(cid, "month"),
+         lambda: raw(board_sql.format(w="AND occurred_on >= :m"), m=f"{month}-01")),
+        ("leaderboard, one category", lambda: hub.contributions.leaderboard(cid, "all", "visit"),
+         lambda: raw(board_sql.format(w="AND category = 'visit'"))),
+        ("one member's points", lambda: hub.contributions.points(member),
+         lambda: raw("SELECT sum(points) FROM ledger_entries WHERE community_id = :c AND "
+                     "ambassador_id = (SELECT ambassador_id FROM platform_identities "
+                     "WHERE external_id = '3')")),
+    ]  # fmt: skip
+    for name, hub_fn, base_fn in cases:
+        hub_ms, base_ms = await median_ms(hub_fn), await median_ms(base_fn, repeat=3)
+        results.append((name, hub_ms, base_ms, "PASS" if hub_ms < GOAL_MS else "MISS"))
+    start = time.perf_counter()
+    report = await hub.ledger.verify(cid)
+    hub_rate = report.checked / (time.perf_counter() - start)
+    assert report.ok and report.checked == entries, report
+    start = time.perf_counter()
+    checked = await raw_verify(hub, cid)
+    base_rate = checked / (time.perf_counter() - start)
+    results.append(
+        ("ledger verify (entries/s)", hub_rate, base_rate, "PASS" if hub_rate >= GOAL_VERIFY else "MISS")
+    )
+    return results
+
+
+async def run(backend: str, ambassadors: int, entries: int) -> list[Row]:
+    async with loaded(backend, ambassadors, entries) as (hub, cid):
+        return await ledger_cases(hub, cid, entries)
+
+
+def print_ledger(backend: str, ambassadors: int, entries: int, rows: list[Row]) -> None:
+    print(f"\n{backend}: {ambassadors:,} ambassadors, {entries:,} ledger entries")
+    print(f"{'operation':<28} {'hub':>12} {'raw SQL':>12} {'hub/raw':>9}  goal")
+    for name, hub_v, base_v, verdict in rows:
+        if name.startswith("ledger verify"):
+            print(
+                f"{name:<28} {hub_v:>10,.0f}/s {base_v:>10,.0f}/s {hub_v / base_v:>8.2f}x  "
+                f">= {GOAL_VERIFY:,.0f}/s {verdict}"
+            )
+        else:
+            print(
+                f"{name:<28} {hub_v:>9.2f} ms {base_v:>9.2f} ms {base_v / hub_v:>7.1f}x faster  "
+                f"< {GOAL_MS:.0f} ms {verdict}"
+            )
 
 
 def main() -> int:
@@ -247,19 +274,7 @@ def main() -> int:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
         rows = asyncio.run(run(backend, args.ambassadors, args.entries))
-        print(f"\n{backend}: {args.ambassadors:,} ambassadors, {args.entries:,} ledger entries")
-        print(f"{'operation':<28} {'hub':>12} {'raw SQL':>12} {'hub/raw':>9}  goal")
-        for name, hub_v, base_v, verdict in rows:
-            if name.startswith("ledger verify"):
-                print(
-                    f"{name:<28} {hub_v:>10,.0f}/s {base_v:>10,.0f}/s {hub_v / base_v:>8.2f}x  "
-                    f">= {GOAL_VERIFY:,.0f}/s {verdict}"
-                )
-            else:
-                print(
-                    f"{name:<28} {hub_v:>9.2f} ms {base_v:>9.2f} ms {base_v / hub_v:>7.1f}x faster  "
-                    f"< {GOAL_MS:.0f} ms {verdict}"
-                )
+        print_ledger(backend, args.ambassadors, args.entries, rows)
     return 0
 
 

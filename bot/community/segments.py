@@ -11,12 +11,14 @@ twice, and no push is spent on someone Discord already reaches.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import aliased
 
 from bot.community.errors import DomainError
 from bot.community.places import JapanWithoutPrefecture, parse_residence
@@ -155,14 +157,13 @@ class Segments:
         self.db = db
         self.budget = budget
 
-    def _selected(self, community_id: int, segment: Segment) -> Select[int]:
-        query = select(Ambassador.id).where(
-            Ambassador.community_id == community_id, Ambassador.status == "active"
-        )
+    def _conditions(self, community_id: int, segment: Segment) -> list[ColumnElement[bool]]:
+        """What an ambassador must be to be selected (the interest is checked in Python: tags are folded)."""
+        where = [Ambassador.community_id == community_id, Ambassador.status == "active"]
         if segment.min_stage is not None:
-            query = query.where(Ambassador.stage >= segment.min_stage)
+            where.append(Ambassador.stage >= segment.min_stage)
         if segment.subcommittee_id is not None:
-            query = query.where(
+            where.append(
                 Ambassador.id.in_(
                     select(SubcommitteeMember.ambassador_id).where(
                         SubcommitteeMember.community_id == community_id,
@@ -171,54 +172,63 @@ class Segments:
                 )
             )
         if segment.residence == JAPAN:
-            query = query.where(Ambassador.residence_kind == "prefecture")
+            where.append(Ambassador.residence_kind == "prefecture")
         elif segment.residence is not None:
-            query = query.where(Ambassador.residence_code == segment.residence)
+            where.append(Ambassador.residence_code == segment.residence)
         if segment.connection is not None:
-            query = query.where(Ambassador.connection == segment.connection)
+            where.append(Ambassador.connection == segment.connection)
         if segment.language is not None:
-            query = query.where(Ambassador.language == segment.language)
-        return query
+            where.append(Ambassador.language == segment.language)
+        return where
 
     async def members(self, community_id: int, segment: Segment) -> list[Recipient]:
-        """The active members the segment selects, by member number, with their active accounts."""
-        chosen = self._selected(community_id, segment).subquery()
+        """The active members the segment selects, by member number, with their active accounts.
+
+        One query, the accounts joined to the members, read without the ORM (a segment may be every one of
+        100,000 members); interests are read only when the segment asks for one."""
+        discord, line = aliased(PlatformIdentity), aliased(PlatformIdentity)
+
+        def account(alias: type[PlatformIdentity], platform: str) -> ColumnElement[bool]:
+            return and_(
+                alias.community_id == community_id,
+                alias.ambassador_id == Ambassador.id,
+                alias.platform == platform,
+                alias.active.is_(True),
+            )
+
+        columns: list[Any] = [
+            Ambassador.id,
+            Ambassador.member_number,
+            Ambassador.language,
+            Ambassador.timezone,
+            discord.external_id,
+            line.external_id,
+        ]
+        if segment.interest:
+            columns.append(Ambassador.interests)
+        query = (
+            select(*columns)
+            .select_from(Ambassador)
+            .outerjoin(discord, account(discord, "discord"))
+            .outerjoin(line, account(line, "line"))
+            .where(*self._conditions(community_id, segment))
+            .order_by(Ambassador.member_number)
+        )
         async with self.db.transaction() as s:
             if segment.subcommittee_id is not None:
                 await subcommittee_of(s, community_id, segment.subcommittee_id)  # another community's: 404
-            rows = (
-                await s.execute(
-                    select(
-                        Ambassador.id,
-                        Ambassador.member_number,
-                        Ambassador.language,
-                        Ambassador.timezone,
-                        Ambassador.interests,
-                    )
-                    .where(Ambassador.id.in_(select(chosen.c.id)))
-                    .order_by(Ambassador.member_number)
-                )
-            ).all()
-            accounts = (
-                await s.execute(
-                    select(
-                        PlatformIdentity.ambassador_id,
-                        PlatformIdentity.platform,
-                        PlatformIdentity.external_id,
-                    ).where(
-                        PlatformIdentity.community_id == community_id,
-                        PlatformIdentity.active.is_(True),
-                        PlatformIdentity.ambassador_id.in_(select(chosen.c.id)),
-                    )
-                )
-            ).all()
-        by_member: dict[tuple[int, str], str] = {(a, p): ext for a, p, ext in accounts}
-        wanted = name_key(segment.interest) if segment.interest else None
-        return [
-            Recipient(aid, number, lang, tz, by_member.get((aid, "discord")), by_member.get((aid, "line")))
-            for aid, number, lang, tz, interests in rows
-            if wanted is None or wanted in {name_key(t) for t in interests}
-        ]
+            rows = (await (await s.connection()).execute(query)).all()
+        if segment.interest:
+            wanted = name_key(segment.interest)
+            fold = functools.cache(name_key)  # the same few tags come back on many members: fold each once
+            rows = [r for r in rows if any(fold(t) == wanted for t in r[6])]
+        out: list[Recipient] = []
+        seen: set[int] = set()  # one row per member, even if one ever had two accounts on one app
+        for aid, number, lang, tz, discord_id, line_id, *_ in rows:
+            if aid not in seen:
+                seen.add(aid)
+                out.append(Recipient(aid, number, lang, tz, discord_id, line_id))
+        return out
 
     async def preview(self, community_id: int, segment: Segment) -> SegmentPreview:
         """How many the segment reaches on each platform, and the LINE pushes against what is left."""
