@@ -318,6 +318,12 @@ async def stop_process(proc: asyncio.subprocess.Process) -> list[dict[str, objec
     return records
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def hub_config(path: Path, url: str, api_base: str, port: int) -> Path:
     path.write_text(
         f"""[database]
@@ -378,10 +384,16 @@ async def run_hub_process(
         )
         try:
             webhook = f"{base}/line/ama/webhook"
+            cpu_hub, cpu_load = cpu_seconds(proc.pid), time.process_time()
             began = time.perf_counter()
             fired = await fire(http, webhook, posts, concurrency)
             await settle(hub, api, cid, vote_id, n, n, n)
             handled = time.perf_counter() - began
+            cpu_hub, cpu_load = cpu_seconds(proc.pid) - cpu_hub, time.process_time() - cpu_load
+            print(
+                f"  (CPU during the storm: hub process {cpu_hub:.1f} s, load generator and stand-in "
+                f"{cpu_load:.1f} s, over {handled:.1f} s)"
+            )
             reply_ms = [
                 (api.replied_at[p.reply_token] - fired.sent_at[p.reply_token]) * 1000
                 for p in posts
