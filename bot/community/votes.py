@@ -272,6 +272,65 @@ async def _tally(s: AsyncSession, vote: Vote) -> VoteResult:
     )
 
 
+async def _members_by_account(
+    s: AsyncSession, community_id: int, platform: str, accounts: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """The active members behind these platform accounts: account → (ambassador id, stage)."""
+    rows = await s.execute(
+        select(PlatformIdentity.external_id, Ambassador.id, Ambassador.stage)
+        .join(Ambassador, Ambassador.id == PlatformIdentity.ambassador_id)
+        .where(
+            PlatformIdentity.community_id == community_id,
+            PlatformIdentity.platform == platform,
+            PlatformIdentity.active.is_(True),
+            in_values(PlatformIdentity.external_id, list(set(accounts)), s.get_bind().dialect.name),
+            Ambassador.status == "active",
+        )
+    )
+    return {ext: (aid, stage) for ext, aid, stage in rows.all()}
+
+
+async def _held_ballots(s: AsyncSession, vote: Vote, ids: Sequence[int]) -> dict[int, set[int]]:
+    """Each of these members' chosen options in the vote (an empty set for none)."""
+    held: dict[int, set[int]] = {aid: set() for aid in ids}
+    rows = await s.execute(
+        select(Ballot.ambassador_id, Ballot.option).where(
+            Ballot.vote_id == vote.id, in_values(Ballot.ambassador_id, list(ids), s.get_bind().dialect.name)
+        )
+    )
+    for aid, option in rows.all():
+        held[aid].add(option)
+    return held
+
+
+async def _write_ballots(
+    s: AsyncSession,
+    vote: Vote,
+    before: Mapping[int, set[int]],
+    held: Mapping[int, set[int]],
+    source: str,
+    now: datetime,
+) -> None:
+    """Store the difference between the choices ``before`` a batch and those ``held`` after it."""
+    gone = [(aid, o) for aid, options in before.items() for o in options - held[aid]]
+    new = [(aid, o) for aid, options in held.items() for o in options - before[aid]]
+    if gone:
+        await s.execute(
+            delete(Ballot).where(
+                Ballot.vote_id == vote.id, tuple_(Ballot.ambassador_id, Ballot.option).in_(gone)
+            )
+        )
+    if new:
+        await s.execute(
+            insert(Ballot),
+            [
+                {"vote_id": vote.id, "ambassador_id": aid, "option": o, "community_id": vote.community_id,
+                 "source": source, "cast_at": now}
+                for aid, o in new
+            ],
+        )  # fmt: skip
+
+
 def _quorum(vote: Vote) -> Quorum:
     return Quorum(vote.quorum_count, vote.quorum_percent)
 
@@ -865,23 +924,8 @@ class VoteService(DueSignal):
                 closed = DomainError("vote.error.cancelled")
             elif vote.status != "open" or now >= vote.closes_at:
                 closed = DomainError("vote.error.closed")
-            users = list({c.user_id for c in changes})
             dialect = s.get_bind().dialect.name
-            members = {
-                ext: (aid, stage)
-                for ext, aid, stage in (
-                    await s.execute(
-                        select(PlatformIdentity.external_id, Ambassador.id, Ambassador.stage)
-                        .join(Ambassador, Ambassador.id == PlatformIdentity.ambassador_id)
-                        .where(
-                            PlatformIdentity.community_id == community_id,
-                            PlatformIdentity.platform == "discord",
-                            in_values(PlatformIdentity.external_id, users, dialect),
-                            Ambassador.status == "active",
-                        )
-                    )
-                ).all()
-            }
+            members = await _members_by_account(s, community_id, "discord", [c.user_id for c in changes])
             ids = [aid for aid, _ in members.values()]
             eligible = set(
                 (
@@ -892,15 +936,7 @@ class VoteService(DueSignal):
                     )
                 ).all()
             )
-            held: dict[int, set[int]] = {aid: set() for aid in ids}
-            for aid, option in (
-                await s.execute(
-                    select(Ballot.ambassador_id, Ballot.option).where(
-                        Ballot.vote_id == vote.id, in_values(Ballot.ambassador_id, ids, dialect)
-                    )
-                )
-            ).all():
-                held[aid].add(option)
+            held = await _held_ballots(s, vote, ids)
             before = {aid: set(options) for aid, options in held.items()}
             outcomes: list[ReactionOutcome] = []
             for change in changes:
@@ -933,23 +969,7 @@ class VoteService(DueSignal):
                         choices.clear()
                     choices.add(change.option)
                 outcomes.append(ReactionOutcome(change, None, moved))
-            gone = [(aid, o) for aid, options in before.items() for o in options - held[aid]]
-            new = [(aid, o) for aid, options in held.items() for o in options - before[aid]]
-            if gone:
-                await s.execute(
-                    delete(Ballot).where(
-                        Ballot.vote_id == vote.id, tuple_(Ballot.ambassador_id, Ballot.option).in_(gone)
-                    )
-                )
-            if new:
-                await s.execute(
-                    insert(Ballot),
-                    [
-                        {"vote_id": vote.id, "ambassador_id": aid, "option": o, "community_id": community_id,
-                         "source": "reaction", "cast_at": now}
-                        for aid, o in new
-                    ],
-                )  # fmt: skip
+            await _write_ballots(s, vote, before, held, "reaction", now)
             return outcomes
 
     async def cast_taps(self, community_id: int, vote_id: int, taps: Sequence[Tap]) -> list[TapOutcome]:
@@ -967,23 +987,7 @@ class VoteService(DueSignal):
             if closed is not None:
                 return [TapOutcome(t, error=closed) for t in taps]
             dialect = s.get_bind().dialect.name
-            users = list({t.external_id for t in taps})
-            members = {
-                ext: (aid, stage)
-                for ext, aid, stage in (
-                    await s.execute(
-                        select(PlatformIdentity.external_id, Ambassador.id, Ambassador.stage)
-                        .join(Ambassador, Ambassador.id == PlatformIdentity.ambassador_id)
-                        .where(
-                            PlatformIdentity.community_id == community_id,
-                            PlatformIdentity.platform == "line",
-                            PlatformIdentity.active.is_(True),
-                            in_values(PlatformIdentity.external_id, users, dialect),
-                            Ambassador.status == "active",
-                        )
-                    )
-                ).all()
-            }
+            members = await _members_by_account(s, community_id, "line", [t.external_id for t in taps])
             ids = [aid for aid, _ in members.values()]
             weights = {
                 aid: weight
@@ -995,15 +999,7 @@ class VoteService(DueSignal):
                     )
                 ).all()
             }
-            held: dict[int, set[int]] = {aid: set() for aid in ids}
-            for aid, option in (
-                await s.execute(
-                    select(Ballot.ambassador_id, Ballot.option).where(
-                        Ballot.vote_id == vote.id, in_values(Ballot.ambassador_id, ids, dialect)
-                    )
-                )
-            ).all():
-                held[aid].add(option)
+            held = await _held_ballots(s, vote, ids)
             before = {aid: set(options) for aid, options in held.items()}
             pending: list[tuple[Tap, int, tuple[int, ...], tuple[int, ...]] | TapOutcome] = []
             for tap in taps:
@@ -1033,23 +1029,7 @@ class VoteService(DueSignal):
                     choices.clear()
                     choices.add(tap.option)
                 pending.append((tap, member[0], previous, tuple(sorted(choices))))
-            gone = [(aid, o) for aid, options in before.items() for o in options - held[aid]]
-            new = [(aid, o) for aid, options in held.items() for o in options - before[aid]]
-            if gone:
-                await s.execute(
-                    delete(Ballot).where(
-                        Ballot.vote_id == vote.id, tuple_(Ballot.ambassador_id, Ballot.option).in_(gone)
-                    )
-                )
-            if new:
-                await s.execute(
-                    insert(Ballot),
-                    [
-                        {"vote_id": vote.id, "ambassador_id": aid, "option": o, "community_id": community_id,
-                         "source": "postback", "cast_at": now}
-                        for aid, o in new
-                    ],
-                )  # fmt: skip
+            await _write_ballots(s, vote, before, held, "postback", now)
             view = await _view(s, vote)
             out: list[TapOutcome] = []
             for item in pending:
