@@ -96,7 +96,6 @@ async def start_hub(settings: Settings, options: RunOptions | None = None) -> Ru
     try:
         if options.runs_jobs(settings):
             await _start_jobs(running, options, settings)
-        scheduler.start()
         if options.line_push(settings) and not options.line_webhook(settings):
             running.line_sender = LineFace(settings, hub)
             await running.line_sender.start(web.Application())
@@ -115,6 +114,7 @@ async def start_hub(settings: Settings, options: RunOptions | None = None) -> Ru
             running.discord = bot
             token = settings.discord.token.get_secret_value()
             running.tasks.append(asyncio.create_task(_run_discord(bot, token), name="discord"))
+        scheduler.start()  # after the LINE sender is attached: a job due at start can reach LINE members
     except BaseException:
         await running.stop()
         raise
