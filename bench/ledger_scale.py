@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from bench_db import pg_url, reset_postgres
 from sqlalchemy import insert, text, update
 
 from bot.clock import ManualClock
@@ -32,31 +32,15 @@ from bot.community.identity import Identity
 from bot.community.ledger import HASHED_FIELDS, entry_hash, hash_values
 from bot.config import DEFAULT_CATEGORY_POINTS, settings_from_mapping
 from bot.hub import Hub, open_hub
-from storage.database import build_engine
 from storage.migrate import upgrade
 from storage.models import Ambassador, Community, LedgerEntry, PlatformIdentity, PointTotal
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_ledger"
+PG_URL = pg_url("bench_ledger")
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 MONTHS = 12
 BATCH = 10_000
 GOAL_MS = 50.0
 GOAL_VERIFY = 100_000.0
-
-
-async def prepare_postgres() -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'bench_ledger'"):
-            await conn.execute("CREATE DATABASE bench_ledger")
-    finally:
-        await conn.close()
-    engine = build_engine(PG_URL)
-    async with engine.begin() as c:
-        await c.execute(text("DROP SCHEMA public CASCADE"))
-        await c.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 def settings_for(url: str) -> Any:
@@ -174,7 +158,7 @@ Row = tuple[str, float, float, str]  # operation, hub, raw SQL, verdict
 async def loaded(backend: str, ambassadors: int, entries: int) -> AsyncIterator[tuple[Hub, int]]:
     """A migrated database on ``backend`` holding the ambassadors and ledger entries, with a hub on it."""
     if backend == "postgresql":
-        await prepare_postgres()
+        await reset_postgres("bench_ledger")
         url, tmp = PG_URL, None
     else:
         tmp = tempfile.TemporaryDirectory(prefix="ledger-bench-")

@@ -56,8 +56,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 from aiohttp import web
+from bench_db import pg_url, reset_postgres
 from sqlalchemy import func, insert, select, text, update
 
 from bot.clock import ManualClock
@@ -67,7 +67,6 @@ from bot.config import Settings, settings_from_mapping
 from bot.hub import Hub, open_hub
 from bot.line.standin import LineStandIn, postback_event, sign, webhook_body
 from bot.line.webhook import LINE_FACE, create_line_app
-from storage.database import build_engine
 from storage.migrate import upgrade
 from storage.models import (
     Ambassador,
@@ -82,8 +81,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_line"
+PG_URL = pg_url("bench_line")
 SECRET = "ama-line-secret"
 NOTICE = "2026-04"
 QUESTION = "港の桟橋をどう直す?"
@@ -160,20 +158,6 @@ def settings_for(url: str, api_base: str) -> Settings:
         },
         env={},
     )  # fmt: skip
-
-
-async def prepare_postgres() -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'bench_line'"):
-            await conn.execute("CREATE DATABASE bench_line")
-    finally:
-        await conn.close()
-    engine = build_engine(PG_URL)
-    async with engine.begin() as c:
-        await c.execute(text("DROP SCHEMA public CASCADE"))
-        await c.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 def line_user(i: int) -> str:
@@ -579,7 +563,7 @@ async def measure(
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
         if backend == "postgresql":
-            await prepare_postgres()
+            await reset_postgres("bench_line")
             hub_side, checks = await run_hub(http, PG_URL, n, concurrency, profile, in_process)
         else:
             with tempfile.TemporaryDirectory(prefix="line-storm-") as tmp:

@@ -51,10 +51,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD = 1_190_000_000_000_000_002
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_FULL = "bench_startup"
 PG_BASE = "bench_startup_base"
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
 GOAL_EXTRA_S = 1.0
 RUNS = 3
 MEMBERS_PER_EVENT = 250  # "going" per event; with the two default offsets, 500 reminders an event
@@ -94,28 +92,6 @@ def settings_for(url: str, **kw: Any) -> Any:
 
 
 # --- databases -----------------------------------------------------------------------------------------
-async def reset_postgres(db: str) -> str:
-    import asyncpg
-    from sqlalchemy import text
-
-    from storage.database import build_engine
-
-    assert db != "test" and db.startswith("bench_"), db
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", db):
-            await conn.execute(f'CREATE DATABASE "{db}"')
-    finally:
-        await conn.close()
-    url = PG_URL.format(db=db)
-    engine = build_engine(url)
-    async with engine.begin() as c:
-        await c.execute(text("DROP SCHEMA public CASCADE"))
-        await c.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    return url
-
-
 async def analyze(url: str) -> None:
     from sqlalchemy import text
 
@@ -406,6 +382,8 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 
 # --- part 1 --------------------------------------------------------------------------------------------
 async def startup_part(backend: str, reminders: int) -> bool:
+    from bench_db import reset_postgres  # not at the top: a measured child imports only what it measures
+
     events = max(1, -(-reminders // (MEMBERS_PER_EVENT * len(OFFSETS))))
     with tempfile.TemporaryDirectory(prefix="startup-") as tmp:
         if backend == "postgresql":
@@ -477,6 +455,7 @@ async def load_members(url: str, user_ids: list[int]) -> int:
 async def memory_part(backend: str, sizes: list[int], traced: bool) -> None:
     import discord
     import simcord
+    from bench_db import reset_postgres
 
     from bot.discord_bot import intents
 

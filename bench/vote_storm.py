@@ -32,9 +32,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import discord
 import simcord
+from bench_db import pg_url, reset_postgres
 from discord.ext import commands
 from sqlalchemy import func, insert, select, text, update
 
@@ -45,13 +45,11 @@ from bot.config import Settings, settings_from_mapping
 from bot.discord_bot import create_discord_bot
 from bot.hub import Hub, open_hub
 from bot.notify.vote_closer import VoteBoard
-from storage.database import build_engine
 from storage.migrate import upgrade
 from storage.models import Ambassador, Ballot, Community, PlatformIdentity
 
 GUILD = 1_190_000_000_000_000_001
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_votes"
+PG_URL = pg_url("bench_votes")
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 OPTIONS = 3
 GOAL_RATIO = 0.5
@@ -115,20 +113,6 @@ def settings_for(url: str, staff_role: int | None = None, channel: int | None = 
         },
         env={},
     )
-
-
-async def prepare_postgres() -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'bench_votes'"):
-            await conn.execute("CREATE DATABASE bench_votes")
-    finally:
-        await conn.close()
-    engine = build_engine(PG_URL)
-    async with engine.begin() as c:
-        await c.execute(text("DROP SCHEMA public CASCADE"))
-        await c.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def load_members(hub: Hub, user_ids: list[int]) -> None:
@@ -291,7 +275,7 @@ async def run_hub(n: int, url: str) -> tuple[float, float, float]:
 
 async def measure(n: int, backend: str) -> Figures:
     if backend == "postgresql":
-        await prepare_postgres()
+        await reset_postgres("bench_votes")
         url = PG_URL
         hub_seconds, close_seconds, points_seconds = await run_hub(n, url)
     else:
