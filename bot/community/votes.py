@@ -272,6 +272,19 @@ async def _tally(s: AsyncSession, vote: Vote) -> VoteResult:
     )
 
 
+def _choose(choices: set[int], option: int, *, approval: bool, toggle: bool) -> None:
+    """A member picks ``option`` (in place): single choice moves the ballot; approval adds the option, or
+    with ``toggle`` (a tap on a button) takes it back when it was chosen."""
+    if option in choices:
+        if toggle and approval:
+            choices.discard(option)
+    elif approval:
+        choices.add(option)
+    else:
+        choices.clear()
+        choices.add(option)
+
+
 async def _members_by_account(
     s: AsyncSession, community_id: int, platform: str, accounts: Sequence[str]
 ) -> dict[str, tuple[int, int]]:
@@ -962,13 +975,9 @@ class VoteService(DueSignal):
                     outcomes.append(ReactionOutcome(change, error))
                     continue
                 choices = held[member[0]]
-                moved: tuple[int, ...] = ()
-                if change.option not in choices:
-                    if not vote.approval:
-                        moved = tuple(sorted(choices))
-                        choices.clear()
-                    choices.add(change.option)
-                outcomes.append(ReactionOutcome(change, None, moved))
+                previous = set(choices)
+                _choose(choices, change.option, approval=vote.approval, toggle=False)
+                outcomes.append(ReactionOutcome(change, None, tuple(sorted(previous - choices))))
             await _write_ballots(s, vote, before, held, "reaction", now)
             return outcomes
 
@@ -1020,14 +1029,7 @@ class VoteService(DueSignal):
                     continue
                 choices = held[member[0]]
                 previous = tuple(sorted(choices))
-                if tap.option in choices:
-                    if vote.approval:
-                        choices.discard(tap.option)
-                elif vote.approval:
-                    choices.add(tap.option)
-                else:
-                    choices.clear()
-                    choices.add(tap.option)
+                _choose(choices, tap.option, approval=vote.approval, toggle=True)
                 pending.append((tap, member[0], previous, tuple(sorted(choices))))
             await _write_ballots(s, vote, before, held, "postback", now)
             view = await _view(s, vote)
