@@ -121,6 +121,20 @@ class CommunityLineSettings(_Section):
     channel_access_token: SecretStr = SecretStr("")
     # Pushes this account may send a month (the free plan allows 200); leave out for an account without a cap.
     monthly_push_budget: int | None = Field(200, ge=0, le=10_000_000)
+    # The account's LINE ID ("@123abcde" or a premium ID), shown in LINE Official Account Manager's header:
+    # the note the account leaves when invited to a group links to adding it as a friend. Optional.
+    basic_id: str | None = None
+
+    @field_validator("basic_id")
+    @classmethod
+    def _line_id(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip().lower()
+        v = v if v.startswith("@") else "@" + v
+        if not re.fullmatch(r"@[0-9a-z._-]{1,32}", v):
+            raise ValueError("expected the account's LINE ID, e.g. '@123abcde' (letters, digits, . _ -)")
+        return v
 
 
 DEFAULT_CATEGORY_POINTS = {

@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from linebot.v3.messaging import Message
-from linebot.v3.webhooks import (
-    Event,
-    FollowEvent,
-    MessageEvent,
-    PostbackEvent,
-    TextMessageContent,
-    UnfollowEvent,
-)
+from linebot.v3.webhooks import Event, FollowEvent, MessageEvent, PostbackEvent, TextMessageContent
 
 from bot.community.communities import CommunityRef
 from bot.community.conversations import Turn
@@ -32,11 +26,12 @@ from bot.community.linking import looks_like_code
 from bot.hub import Hub
 from bot.i18n import pick_language
 from bot.line import render
+from bot.line.chats import add_friend_url, handling_of
 from bot.line.client import LineClient
 from bot.line.contributions import LineContributions
 from bot.line.digest import LineDigest
 from bot.line.events import LineEvents
-from bot.line.privacy import LinePrivacy
+from bot.line.privacy import GATE_ACTIONS, LinePrivacy
 from bot.line.projects import LineProjects
 from bot.line.statements import LineStatements
 from bot.line.subcommittees import LineSubcommittees
@@ -75,6 +70,8 @@ COMMANDS = (
     "statement",
 )
 MAX_POSTBACK_FIELDS = 5
+# A button's answer: (who pressed, their language, the button's parameters) → the reply.
+Postback = Callable[[Identity, str, dict[str, str]], Awaitable[list[Message]]]
 
 
 class LineConversation:
@@ -94,17 +91,24 @@ class LineConversation:
         self.statements = LineStatements(hub, ref)
         self.digest = LineDigest(hub, ref)
         self.privacy = LinePrivacy(hub, ref)
+        self.postbacks = self._postback_handlers()
 
     # --- entry point -----------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
-        user_id = getattr(getattr(event, "source", None), "user_id", None)
-        if not user_id:
-            return  # group or room events: the hub talks one-to-one only
-        who = Identity(self.ref.id, "line", user_id)
-        if isinstance(event, UnfollowEvent):
-            await self.hub.ambassadors.set_identity_active(who, False)
+        """One event, by the rule of bot/line/chats.py: groups, rooms, standby and events that need nothing
+        are settled before anyone's identity, language or data is read."""
+        handling = handling_of(event)
+        if handling == "ignore":
             return
         reply_token = getattr(event, "reply_token", None)
+        if handling == "greet_group":
+            if reply_token:
+                await self.client.reply(reply_token, [self.group_greeting()])
+            return
+        who = Identity(self.ref.id, "line", event.source.user_id)
+        if handling in ("unfollow", "follow_quietly"):
+            await self.hub.ambassadors.set_identity_active(who, handling == "follow_quietly")
+            return
         # One read for a member's language and for the gate (registered, suspended, a newer notice to accept).
         standing = await self.hub.privacy.standing(who)
         lang = standing.language if standing.registered and standing.language else await self.language(who)
@@ -119,15 +123,10 @@ class LineConversation:
                 messages = await self.on_postback(who, lang, event.postback.data or "")
             elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
                 messages = await self.on_text(who, lang, event.message.text)
-            elif isinstance(event, MessageEvent):
-                messages = [
-                    render.text(
-                        self.tr.t(lang, "line.error.text_only"),
-                        render.menu_items(self.tr, lang, await self.registered(who)),
-                    )
-                ]
-            else:
-                return
+            else:  # a sticker, a photo, a file, a place: the help, with a word of thanks
+                messages = await self.run_command(
+                    who, lang, "help", self.tr.t(lang, "line.help.other_message")
+                )
         except DomainError as err:
             lang = await self.language(who)
             messages = [
@@ -137,6 +136,17 @@ class LineConversation:
             ]
         if reply_token and messages:
             await self.client.reply(reply_token, messages)
+
+    def group_greeting(self) -> Message:
+        """The one message the account sends in a group or room: it works one-to-one, and how to add it."""
+        ref = self.hub.communities.by_id(self.ref.id)  # today's settings (staff may have changed them)
+        lang = ref.default_language
+        basic_id = ref.settings.line.basic_id if ref.settings.line else None
+        if basic_id:
+            add = self.tr.t(lang, "line.group.add_by_id", url=add_friend_url(basic_id))
+        else:
+            add = self.tr.t(lang, "line.group.add_by_search", community=ref.name)
+        return render.text(self.tr.t(lang, "line.group.greeting", community=ref.name, add=add))
 
     # --- language ---------------------------------------------------------------------------------
     async def language(self, who: Identity) -> str:
@@ -215,65 +225,75 @@ class LineConversation:
             )
         ]
 
+    def _postback_handlers(self) -> dict[str, Postback]:
+        """Every button action the hub's messages carry, and what answers it (commands aside)."""
+
+        def switch(params: dict[str, str]) -> bool | None:
+            return {"1": True, "0": False}.get(params.get("on", ""))
+
+        return {
+            "answer": self.on_answer,
+            "edit": self.on_edit,
+            "leave_confirm": self.on_leave_confirm,
+            "leave_cancel": self.on_leave_cancel,
+            "rsvp": self.events.rsvp,
+            "event_news": lambda who, lang, p: self.events.set_news(who, lang, switch(p)),
+            "calendar": lambda who, lang, p: self.events.calendar(who, lang, p.get("e")),
+            "ballot": self.votes.ballot,
+            "vote_news": lambda who, lang, p: self.votes.set_news(who, lang, switch(p)),
+            "weight": lambda who, lang, p: self.votes.weight(who, lang, p.get("v")),
+            "subcommittees": lambda who, lang, p: self.subcommittees.listing(who, lang, p.get("at")),
+            "sub_join": self.subcommittees.join,
+            "sub_leave": self.subcommittees.leave,
+            "project_apply": self.projects.apply,
+            "project_news": lambda who, lang, p: self.projects.set_news(who, lang, switch(p)),
+            "privacy_toggle": self.privacy.toggle,
+        }
+
+    def postback_actions(self) -> frozenset[str]:
+        """Every postback action the hub understands: its buttons', the commands', the privacy notice's."""
+        return frozenset(self.postbacks) | frozenset(COMMANDS) | frozenset(GATE_ACTIONS)
+
     async def on_postback(self, who: Identity, lang: str, data: str) -> list[Message]:
         try:
             params = {k: v[0] for k, v in parse_qs(data, max_num_fields=MAX_POSTBACK_FIELDS).items()}
         except ValueError:  # more fields than any of our buttons send: not ours
             params = {}
         action = params.get("action", "")
-        if action == "answer":
-            prompt = await self.hub.conversations.current_prompt(who)
-            if prompt is None or prompt.step != params.get("step"):
-                # A button from an earlier question (or a finished dialogue): say so, change nothing.
-                messages: list[Message] = [render.text(self.tr.t(lang, "line.error.stale_button"))]
-                if prompt is not None:
-                    messages.append(render.prompt_message(self.tr, lang, prompt))
-                return messages
-            turn = await self.hub.conversations.answer(who, choice=params.get("value", ""))
-            return await self.after_turn(who, turn) if turn else []
-        if action == "edit":
-            prompt = await self.hub.conversations.start_edit(who, params.get("field", ""))
-            return [render.prompt_message(self.tr, lang, prompt)]
-        if action == "leave_confirm":
-            left = await self.hub.ambassadors.leave(who)
-            return [
-                render.text(
-                    self.tr.t(lang, "line.leave.done", number=left.member_number),
-                    render.menu_items(self.tr, lang, False),
-                )
-            ]
-        if action == "leave_cancel":
-            return [
-                render.text(self.tr.t(lang, "line.leave.cancelled"), render.menu_items(self.tr, lang, True))
-            ]
-        if action == "rsvp":
-            return await self.events.rsvp(who, lang, params)
-        if action == "event_news":
-            return await self.events.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
-        if action == "calendar" and "e" in params:
-            return await self.events.calendar(who, lang, params["e"])
-        if action == "ballot":
-            return await self.votes.ballot(who, lang, params)
-        if action == "vote_news":
-            return await self.votes.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
-        if action == "weight" and "v" in params:
-            return await self.votes.weight(who, lang, params["v"])
-        if action == "subcommittees":
-            return await self.subcommittees.listing(who, lang, params.get("at"))
-        if action == "sub_join":
-            return await self.subcommittees.join(who, lang, params)
-        if action == "sub_leave":
-            return await self.subcommittees.leave(who, lang, params)
-        if action == "project_apply":
-            return await self.projects.apply(who, lang, params)
-        if action == "project_news":
-            return await self.projects.set_news(who, lang, {"1": True, "0": False}.get(params.get("on", "")))
-        if action == "privacy_toggle":
-            return await self.privacy.toggle(who, lang, params)
+        handler = self.postbacks.get(action)
+        if handler is not None:
+            return await handler(who, lang, params)
         if action in COMMANDS:
             return await self.run_command(who, lang, action)
         log.info("unknown LINE postback", extra={"community": self.ref.key, "action": action[:40]})
         return await self.run_command(who, lang, "help")
+
+    async def on_answer(self, who: Identity, lang: str, params: dict[str, str]) -> list[Message]:
+        prompt = await self.hub.conversations.current_prompt(who)
+        if prompt is None or prompt.step != params.get("step"):
+            # A button from an earlier question (or a finished dialogue): say so, change nothing.
+            messages: list[Message] = [render.text(self.tr.t(lang, "line.error.stale_button"))]
+            if prompt is not None:
+                messages.append(render.prompt_message(self.tr, lang, prompt))
+            return messages
+        turn = await self.hub.conversations.answer(who, choice=params.get("value", ""))
+        return await self.after_turn(who, turn) if turn else []
+
+    async def on_edit(self, who: Identity, lang: str, params: dict[str, str]) -> list[Message]:
+        prompt = await self.hub.conversations.start_edit(who, params.get("field", ""))
+        return [render.prompt_message(self.tr, lang, prompt)]
+
+    async def on_leave_confirm(self, who: Identity, lang: str, _params: dict[str, str]) -> list[Message]:
+        left = await self.hub.ambassadors.leave(who)
+        return [
+            render.text(
+                self.tr.t(lang, "line.leave.done", number=left.member_number),
+                render.menu_items(self.tr, lang, False),
+            )
+        ]
+
+    async def on_leave_cancel(self, _who: Identity, lang: str, _params: dict[str, str]) -> list[Message]:
+        return [render.text(self.tr.t(lang, "line.leave.cancelled"), render.menu_items(self.tr, lang, True))]
 
     # --- commands ---------------------------------------------------------------------------------
     def command_of(self, raw: str) -> str | None:
@@ -283,7 +303,10 @@ class LineConversation:
                 return command
         return None
 
-    async def run_command(self, who: Identity, lang: str, command: str) -> list[Message]:
+    async def run_command(
+        self, who: Identity, lang: str, command: str, lead: str | None = None
+    ) -> list[Message]:
+        """A command's reply; ``lead``: a line before the help (which is what an unknown command gets)."""
         if command == "register":
             await self.hub.conversations.end(who)
             prompt = await self.hub.conversations.start_registration(who, lang)
@@ -365,6 +388,8 @@ class LineConversation:
             body += "\n" + self.tr.t(lang, "line.statement.help")
         else:
             body = self.tr.t(lang, "line.help.guest", community=self.ref.name)
+        if lead:
+            body = lead + "\n\n" + body
         return [render.text(body, render.menu_items(self.tr, lang, registered))]
 
     async def after_turn(self, who: Identity, turn: Turn) -> list[Message]:

@@ -32,6 +32,7 @@ from bot.line.events import calendar_secret
 # A member who does not accept a newer notice may still leave (and so erase their data).
 CONSENT_EXEMPT_COMMANDS = ("leave",)
 CONSENT_EXEMPT_ACTIONS = ("leave", "leave_confirm", "leave_cancel")
+GATE_ACTIONS = ("consent",)  # the buttons the gate answers itself (the privacy notice's)
 
 
 def mydata_url(public_url: str | None, ref: CommunityRef, ambassador_id: int, hub: Hub) -> str | None:
