@@ -48,6 +48,17 @@ def synced(env: Any, guild_id: int) -> list[dict[str, Any]]:
     return body
 
 
+def combined_size(item: dict[str, Any]) -> int:
+    """Discord's measure of a command against its 4,000-character limit: names, descriptions and choice values
+    of the command, its subcommands, options and choices, counting the longest localisation of each field."""
+    size = len(str(item.get("value", "")))
+    for field in ("name", "description"):
+        if field in item:
+            texts = [item[field], *(item.get(f"{field}_localizations") or {}).values()]
+            size += max(len(t) for t in texts)
+    return size + sum(combined_size(i) for i in [*(item.get("options") or []), *(item.get("choices") or [])])
+
+
 def find(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return next(i for i in items if i["name"] == name)
 
@@ -142,6 +153,7 @@ async def test_every_name_and_description_is_localised_within_discords_rules(
                 problems.append(f"{label} [{locale}]: description of {len(text)} characters")
             if locale != "ja" and regex.search(r"\p{Han}|\p{Hiragana}|\p{Katakana}", text):
                 problems.append(f"{label} [{locale}]: Japanese in the English description {text!r}")
+    problems += [f"/{c['name']}: {combined_size(c)} characters" for c in commands if combined_size(c) > 4000]
     for (kind, where, locale), names in siblings.items():
         if len(set(names)) != len(names):
             problems.append(f"{kind}s of {where or '/'} [{locale}]: a name used twice in {names}")
