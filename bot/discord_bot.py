@@ -19,6 +19,7 @@ from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.config import Settings
+from bot.discord_translator import CommandTranslator
 from bot.hub import Hub, open_hub
 from bot.i18n import pick_language
 
@@ -106,6 +107,8 @@ class HubBot(commands.Bot):
         if self._hub is None:
             self._hub = await open_hub(self.settings)
         self.hub.notifier.attach(DiscordSink(self))
+        # Japanese and English names and descriptions of the commands, sent with them when they are synced.
+        await self.tree.set_translator(CommandTranslator(self.hub.tr))
         for name in COGS:
             await self.load_extension(name)
         if self.settings.discord.sync_commands and self.shard_id in (None, 0):  # one shard registers them

@@ -131,9 +131,7 @@ class RetryPanel(OwnedView):
 
 
 class Broadcasts(commands.Cog):
-    digest = app_commands.Group(
-        name="digest", description="週刊ダイジェスト / Weekly digest", guild_only=True
-    )
+    digest = app_commands.Group(name="digest", description="Weekly digest", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
@@ -166,17 +164,15 @@ class Broadcasts(commands.Cog):
         return [app_commands.Choice(name=n, value=v) for n, v in found if typed in n.casefold() or typed in v]
 
     # --- staff: announcements ------------------------------------------------------------------------
-    @app_commands.command(
-        name="announce", description="お知らせを配信（スタッフ） / Send an announcement (staff)"
-    )
+    @app_commands.command(name="announce", description="Send an announcement (staff)")
     @app_commands.describe(
-        text="本文 / The text",
-        min_stage="この段階以上の人だけ / Only members at this stage or higher",
-        interest="この関心を持つ人だけ / Only members with this interest",
-        subcommittee="この分科会のメンバーだけ / Only this subcommittee's members",
-        residence="居住地（例：島根、JP-32、FR） / Where they live (e.g. Shimane, JP-32, FR)",
-        connection="地域とのつながり / Connection to the region",
-        language="言語 / Language",
+        text="The text",
+        min_stage="Only members at this stage or higher",
+        interest="Only members with this interest",
+        subcommittee="Only this subcommittee's members",
+        residence="Where they live (e.g. Shimane, JP-32, FR)",
+        connection="Connection to the region",
+        language="Only members who chose this language",
     )
     @app_commands.autocomplete(subcommittee=subcommittee_options, connection=connections, language=languages)
     @app_commands.guild_only()
@@ -264,9 +260,7 @@ class Broadcasts(commands.Cog):
         await interaction.edit_original_response(content="\n".join(lines), embed=None, view=view)
 
     # --- staff: the budget ---------------------------------------------------------------------------
-    @app_commands.command(
-        name="budget", description="LINEの送信枠と保留中のメッセージ（スタッフ） / LINE push budget (staff)"
-    )
+    @app_commands.command(name="budget", description="LINE push budget (staff)")
     @app_commands.guild_only()
     @guarded
     async def budget(self, interaction: discord.Interaction[Any]) -> None:
@@ -290,12 +284,12 @@ class Broadcasts(commands.Cog):
         await send_private(interaction, content="\n".join(lines))
 
     # --- members: the weekly digest ------------------------------------------------------------------
-    @digest.command(name="on", description="毎週のダイジェストを受け取る / Get the weekly digest")
+    @digest.command(name="on", description="Get the weekly digest")
     @guarded
     async def digest_on(self, interaction: discord.Interaction[Any]) -> None:
         await self._set_digest(interaction, True)
 
-    @digest.command(name="off", description="毎週のダイジェストを止める / Stop the weekly digest")
+    @digest.command(name="off", description="Stop the weekly digest")
     @guarded
     async def digest_off(self, interaction: discord.Interaction[Any]) -> None:
         await self._set_digest(interaction, False)

@@ -12,6 +12,7 @@ from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.discord_bot import guarded, send_private
+from bot.discord_translator import fixed_choice
 from bot.i18n import Msg
 from cogs._render import BRAND_COLOUR
 
@@ -52,13 +53,13 @@ class Contributions(commands.Cog):
         ]
         return [c for c in choices if wanted in c.name.casefold() or wanted in c.value][:25]
 
-    @app_commands.command(name="contribute", description="貢献を記録します / Log a contribution")
+    @app_commands.command(name="contribute", description="Log a contribution")
     @app_commands.describe(
-        category="貢献の種類 / Kind of contribution",
-        what="何をしたか / What you did",
-        when="いつ（例：2026-11-20、今日） / When (e.g. 2026-11-20, today)",
-        link="関連するURL / A related link",
-        attachment="写真や資料 / A photo or document",
+        category="Kind of contribution",
+        what="What you did",
+        when="When (e.g. 2026-11-20, today)",
+        link="A related link",
+        attachment="A photo or document",
     )
     @app_commands.autocomplete(category=categories)
     @app_commands.guild_only()
@@ -103,8 +104,8 @@ class Contributions(commands.Cog):
             )
         await send_private(interaction, content=text)
 
-    @app_commands.command(name="thanks", description="ありがとうを送ります / Thank a member")
-    @app_commands.describe(member="相手 / Who", reason="理由 / What for")
+    @app_commands.command(name="thanks", description="Thank a member")
+    @app_commands.describe(member="Who", reason="What for")
     @app_commands.guild_only()
     @guarded
     async def thanks(
@@ -187,7 +188,7 @@ class Contributions(commands.Cog):
         except discord.HTTPException:
             return None
 
-    @app_commands.command(name="contributions", description="自分の貢献記録 / Your contributions")
+    @app_commands.command(name="contributions", description="Your contributions")
     @app_commands.guild_only()
     @guarded
     async def contributions(self, interaction: discord.Interaction[Any]) -> None:
@@ -218,12 +219,12 @@ class Contributions(commands.Cog):
             )
         await send_private(interaction, embed=embed)
 
-    @app_commands.command(name="leaderboard", description="貢献ランキング / Contribution ranking")
-    @app_commands.describe(period="期間 / Period", category="貢献の種類 / Kind of contribution")
+    @app_commands.command(name="leaderboard", description="Contribution ranking")
+    @app_commands.describe(period="Period", category="Kind of contribution")
     @app_commands.choices(
         period=[
-            app_commands.Choice(name="累計 / All time", value="all"),
-            app_commands.Choice(name="今月 / This month", value="month"),
+            fixed_choice("All time", "all", key="slash.leaderboard.option.period.choice.all"),
+            fixed_choice("This month", "month", key="slash.leaderboard.option.period.choice.month"),
         ]
     )
     @app_commands.autocomplete(category=categories)

@@ -136,9 +136,7 @@ class CancelPanel(OwnedView):
 
 
 class Events(commands.Cog):
-    event_group = app_commands.Group(
-        name="event", description="イベント（スタッフ） / Events (staff)", guild_only=True
-    )
+    event_group = app_commands.Group(name="event", description="Events (staff)", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
@@ -174,17 +172,17 @@ class Events(commands.Cog):
         return await self._choices(interaction, current, include_past=True)
 
     # --- staff: create, edit, cancel -----------------------------------------------------------------
-    @event_group.command(name="create", description="イベントを作成して告知 / Create and announce an event")
+    @event_group.command(name="create", description="Create and announce an event")
     @app_commands.describe(
-        title="タイトル / Title",
-        start="開始（例：2026-12-05 19:00、12/5 19:00） / Start (e.g. 2026-12-05 19:00)",
-        end="終了（例：21:00） / End (e.g. 21:00)",
-        place="場所 / Place",
-        online_url="オンラインのURL / Online link",
-        capacity="定員 / Capacity",
-        description="説明 / Description",
-        timezone="タイムゾーン（例：Asia/Tokyo） / Time zone (e.g. Asia/Tokyo)",
-        subcommittee="分科会（そのメンバーだけに。リーダーは自分の分科会） / Subcommittee (its members only)",
+        title="Title",
+        start="Start (e.g. 2026-12-05 19:00)",
+        end="End (e.g. 21:00)",
+        place="Place",
+        online_url="Online link",
+        capacity="Capacity",
+        description="Description",
+        timezone="Time zone (e.g. Asia/Tokyo)",
+        subcommittee="Subcommittee (its members only)",
     )
     @app_commands.autocomplete(subcommittee=subcommittee_options)
     @guarded
@@ -348,18 +346,18 @@ class Events(commands.Cog):
             ref, promoted, "event.told.promoted", title=event.title, when=when_of(event)
         )
 
-    @event_group.command(name="edit", description="イベントを変更 / Edit an event")
+    @event_group.command(name="edit", description="Edit an event")
     @app_commands.describe(
-        event="イベント / Event",
-        title="タイトル / Title",
-        start="開始 / Start",
-        end="終了 / End",
-        place="場所（「-」で削除） / Place ('-' clears it)",
-        online_url="オンラインのURL（「-」で削除） / Online link ('-' clears it)",
-        capacity="定員 / Capacity",
-        remove_capacity="定員をなくす / Remove the capacity",
-        description="説明（「-」で削除） / Description ('-' clears it)",
-        timezone="タイムゾーン / Time zone",
+        event="Event",
+        title="Title",
+        start="Start",
+        end="End",
+        place="Place ('-' clears it)",
+        online_url="Online link ('-' clears it)",
+        capacity="Capacity",
+        remove_capacity="Remove the capacity",
+        description="Description ('-' clears it)",
+        timezone="Time zone",
     )
     @app_commands.autocomplete(event=upcoming_events)
     @guarded
@@ -429,8 +427,8 @@ class Events(commands.Cog):
             lines.append(self.bot.t(lang, "discord.event.scheduled.not_updated"))
         return lines
 
-    @event_group.command(name="cancel", description="イベントを中止 / Cancel an event")
-    @app_commands.describe(event="イベント / Event", reason="中止の理由（参加表明した方に届きます） / Reason")
+    @event_group.command(name="cancel", description="Cancel an event")
+    @app_commands.describe(event="Event", reason="Reason")
     @app_commands.autocomplete(event=upcoming_events)
     @guarded
     async def cancel(self, interaction: discord.Interaction[Any], event: str, reason: str) -> None:
@@ -456,8 +454,8 @@ class Events(commands.Cog):
         await send_private(interaction, content=text, view=panel)
 
     # --- staff: attendance -----------------------------------------------------------------------------
-    @event_group.command(name="checkin", description="参加者をチェックイン / Check a member in")
-    @app_commands.describe(event="イベント / Event", member="参加者 / Member")
+    @event_group.command(name="checkin", description="Check a member in")
+    @app_commands.describe(event="Event", member="Member")
     @app_commands.autocomplete(event=any_events)
     @guarded
     async def staff_checkin(
@@ -497,10 +495,8 @@ class Events(commands.Cog):
             category=category_name(self.bot, ref, lang, result.category or ""),
         )
 
-    @event_group.command(
-        name="code", description="会場で表示するチェックインコード / The venue check-in code"
-    )
-    @app_commands.describe(event="イベント / Event")
+    @event_group.command(name="code", description="The venue check-in code")
+    @app_commands.describe(event="Event")
     @app_commands.autocomplete(event=any_events)
     @guarded
     async def code(self, interaction: discord.Interaction[Any], event: str) -> None:
@@ -511,8 +507,8 @@ class Events(commands.Cog):
         text = self.bot.t(lang, "discord.event.code", id=found.id, title=found.title, code=found.checkin_code)
         await send_private(interaction, content=text)
 
-    @event_group.command(name="attendees", description="参加者の一覧 / Who answered and who came")
-    @app_commands.describe(event="イベント / Event")
+    @event_group.command(name="attendees", description="Who answered and who came")
+    @app_commands.describe(event="Event")
     @app_commands.autocomplete(event=any_events)
     @guarded
     async def attendees(self, interaction: discord.Interaction[Any], event: str) -> None:
@@ -591,10 +587,8 @@ class Events(commands.Cog):
             await hub.notifier.event_changed(ref.id, event.id)
             await self.tell_promoted(ref, event, result.promoted)
 
-    @app_commands.command(
-        name="checkin", description="会場のコードでチェックイン / Check in with the venue code"
-    )
-    @app_commands.describe(code="会場に表示されたコード（例：ABC234） / The code shown at the venue")
+    @app_commands.command(name="checkin", description="Check in with the venue code")
+    @app_commands.describe(code="The code shown at the venue")
     @app_commands.guild_only()
     @guarded
     async def checkin(self, interaction: discord.Interaction[Any], code: str) -> None:
@@ -615,7 +609,7 @@ class Events(commands.Cog):
             )
         await send_private(interaction, content=text)
 
-    @app_commands.command(name="events", description="これからのイベント / Upcoming events")
+    @app_commands.command(name="events", description="Upcoming events")
     @app_commands.guild_only()
     @guarded
     async def events(self, interaction: discord.Interaction[Any]) -> None:
@@ -651,10 +645,8 @@ class Events(commands.Cog):
         embed.set_footer(text=self.bot.t(lang, "discord.events.footer"))
         await send_private(interaction, embed=embed)
 
-    @app_commands.command(
-        name="calendar", description="カレンダーに追加（.ics） / Add to your calendar (.ics)"
-    )
-    @app_commands.describe(event="イベント（空けると参加予定のすべて） / Event (empty: all yours)")
+    @app_commands.command(name="calendar", description="Add to your calendar (.ics)")
+    @app_commands.describe(event="Event (empty: all yours)")
     @app_commands.autocomplete(event=upcoming_events)
     @app_commands.guild_only()
     @guarded

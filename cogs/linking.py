@@ -20,10 +20,8 @@ class Linking(commands.Cog):
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name="link", description="DiscordとLINEのアカウントを連携します / Link your LINE account"
-    )
-    @app_commands.describe(code="LINEで受け取った連携コード（ある場合） / A code you got on LINE, if any")
+    @app_commands.command(name="link", description="Link your LINE account")
+    @app_commands.describe(code="A code you got on LINE, if any")
     @app_commands.guild_only()
     @guarded
     async def link(self, interaction: discord.Interaction[Any], code: str | None = None) -> None:

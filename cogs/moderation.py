@@ -108,12 +108,12 @@ def staff_profile_embed(bot: HubBot, ref: CommunityRef, lang: str, p: StaffProfi
 class Moderation(commands.Cog):
     ambassador = app_commands.Group(
         name="ambassador",
-        description="アンバサダーの管理（スタッフ） / Manage ambassadors (staff)",
+        description="Manage ambassadors (staff)",
         guild_only=True,
     )
     contribution = app_commands.Group(
         name="contribution",
-        description="貢献記録の管理（スタッフ） / Manage contributions (staff)",
+        description="Manage contributions (staff)",
         guild_only=True,
     )
 
@@ -136,8 +136,8 @@ class Moderation(commands.Cog):
         return number
 
     # --- /ambassador ---------------------------------------------------------------------------------
-    @ambassador.command(name="search", description="名前・会員番号・関心・スキルで探す / Find members")
-    @app_commands.describe(text="名前・会員番号・関心・スキル / Name, member number, interest or skill")
+    @ambassador.command(name="search", description="Find members")
+    @app_commands.describe(text="Name, member number, interest or skill")
     @guarded
     async def search(self, interaction: discord.Interaction[Any], text: str) -> None:
         ref, staff, lang = await self._staff(interaction)
@@ -167,10 +167,8 @@ class Moderation(commands.Cog):
         )
         await send_private(interaction, embed=embed)
 
-    @ambassador.command(
-        name="show", description="プロフィールを見る（スタッフ） / A member's profile (staff)"
-    )
-    @app_commands.describe(member="メンバー / Member", number="会員番号 / Member number")
+    @ambassador.command(name="show", description="A member's profile (staff)")
+    @app_commands.describe(member="Member", number="Member number")
     @guarded
     async def show(
         self,
@@ -182,10 +180,8 @@ class Moderation(commands.Cog):
         profile = await self.bot.hub.moderation.show(ref.id, self._member(ref, member, number), staff)
         await send_private(interaction, embed=staff_profile_embed(self.bot, ref, lang, profile))
 
-    @ambassador.command(name="suspend", description="会員資格を停止（スタッフ） / Suspend a member (staff)")
-    @app_commands.describe(
-        reason="理由 / Reason", member="メンバー / Member", number="会員番号 / Member number"
-    )
+    @ambassador.command(name="suspend", description="Suspend a member (staff)")
+    @app_commands.describe(reason="Reason", member="Member", number="Member number")
     @guarded
     async def suspend(
         self,
@@ -207,12 +203,8 @@ class Moderation(commands.Cog):
             ),
         )
 
-    @ambassador.command(
-        name="reinstate", description="会員資格を再開（スタッフ） / Reinstate a member (staff)"
-    )
-    @app_commands.describe(
-        reason="理由 / Reason", member="メンバー / Member", number="会員番号 / Member number"
-    )
+    @ambassador.command(name="reinstate", description="Reinstate a member (staff)")
+    @app_commands.describe(reason="Reason", member="Member", number="Member number")
     @guarded
     async def reinstate(
         self,
@@ -238,10 +230,8 @@ class Moderation(commands.Cog):
         )
 
     # --- /contribution remove --------------------------------------------------------------------------
-    @contribution.command(
-        name="remove", description="貢献記録を取り消す（スタッフ） / Take back an entry (staff)"
-    )
-    @app_commands.describe(seq="記録番号 / Entry number", reason="理由 / Reason")
+    @contribution.command(name="remove", description="Take back an entry (staff)")
+    @app_commands.describe(seq="Entry number", reason="Reason")
     @guarded
     async def remove(
         self, interaction: discord.Interaction[Any], seq: app_commands.Range[int, 1], reason: str
@@ -270,13 +260,13 @@ class Moderation(commands.Cog):
         )
 
     # --- /audit ----------------------------------------------------------------------------------------
-    @app_commands.command(name="audit", description="監査ログ（スタッフ） / The audit log (staff)")
+    @app_commands.command(name="audit", description="The audit log (staff)")
     @app_commands.guild_only()
     @app_commands.describe(
-        member="メンバー / Member",
-        number="会員番号 / Member number",
-        action="操作の種類（例：ambassador） / Kind of action (e.g. ambassador)",
-        page="ページ / Page",
+        member="Member",
+        number="Member number",
+        action="Kind of action (e.g. ambassador)",
+        page="Page",
     )
     @guarded
     async def audit(

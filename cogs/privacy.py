@@ -145,9 +145,7 @@ class Privacy(commands.Cog):
         await send_private(interaction, embed=embed, view=panel)
         return False
 
-    @app_commands.command(
-        name="privacy", description="スタッフに見せない項目の設定 / Fields kept from the staff"
-    )
+    @app_commands.command(name="privacy", description="Fields kept from the staff")
     @app_commands.guild_only()
     @guarded
     async def privacy(self, interaction: discord.Interaction[Any]) -> None:
@@ -161,9 +159,7 @@ class Privacy(commands.Cog):
             view=PrivacyPanel(self.bot, interaction.user.id, lang, ref, current),
         )
 
-    @app_commands.command(
-        name="mydata", description="自分のデータを書き出す（JSON） / Export your data (JSON)"
-    )
+    @app_commands.command(name="mydata", description="Export your data (JSON)")
     @app_commands.guild_only()
     @guarded
     async def mydata(self, interaction: discord.Interaction[Any]) -> None:

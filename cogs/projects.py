@@ -20,6 +20,7 @@ from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.projects import MESSAGE_MAX, Application, ProjectDraft, ProjectView
 from bot.discord_bot import guarded, send_private
+from bot.discord_translator import fixed_choice
 from bot.i18n import When
 from cogs._event_render import FIELD_MAX, clip
 from cogs._project_render import ApplyButton, apply_view, project_choice, project_embed, project_id
@@ -151,7 +152,7 @@ class ClosePanel(OwnedView):
 
 
 class Projects(commands.Cog):
-    group = app_commands.Group(name="project", description="プロジェクト / Projects", guild_only=True)
+    group = app_commands.Group(name="project", description="Projects", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
@@ -195,15 +196,15 @@ class Projects(commands.Cog):
         return subcommittee_choices(await self.bot.hub.subcommittees.all(ref.id), current)
 
     # --- staff and leads: create ---------------------------------------------------------------------
-    @group.command(name="create", description="プロジェクトを募集 / Post a call for help")
+    @group.command(name="create", description="Post a call for help")
     @app_commands.describe(
-        title="タイトル / Title",
-        needs="手伝ってほしいこと / What help is needed",
-        skills="求めるスキル（カンマ区切り） / Skills wanted (comma-separated)",
-        deadline="締め切り（例：2026-12-20 18:00） / Deadline (e.g. 2026-12-20 18:00)",
-        place="場所 / Place",
-        online="オンラインで参加できる / Can be done online",
-        subcommittee="分科会（リーダーは自分の分科会） / Subcommittee (a lead: their own)",
+        title="Title",
+        needs="What help is needed",
+        skills="Skills wanted (comma-separated)",
+        deadline="Deadline (e.g. 2026-12-20 18:00)",
+        place="Place",
+        online="Can be done online",
+        subcommittee="Subcommittee (a lead: their own)",
     )
     @app_commands.autocomplete(subcommittee=subcommittees)
     @guarded
@@ -303,10 +304,8 @@ class Projects(commands.Cog):
             return
         await interaction.response.send_modal(ApplyModal(self, member.language, ref, project))
 
-    @group.command(name="apply", description="プロジェクトに応募 / Apply to a project")
-    @app_commands.describe(
-        project="プロジェクト / Project", message="運営へのひとこと / A message to the staff"
-    )
+    @group.command(name="apply", description="Apply to a project")
+    @app_commands.describe(project="Project", message="A message to the staff")
     @app_commands.autocomplete(project=open_projects)
     @guarded
     async def apply(
@@ -316,14 +315,12 @@ class Projects(commands.Cog):
         text = await self.apply_now(interaction, ref, project_id(project), message or "")
         await send_private(interaction, content=text)
 
-    @group.command(
-        name="news", description="合うプロジェクトのお知らせ / News of projects that fit your skills"
-    )
-    @app_commands.describe(state="受け取る（on）／受け取らない（off） / on or off")
+    @group.command(name="news", description="News of projects that fit your skills")
+    @app_commands.describe(state="Receive them or not")
     @app_commands.choices(
         state=[
-            app_commands.Choice(name="on（受け取る / receive）", value="on"),
-            app_commands.Choice(name="off（受け取らない / stop）", value="off"),
+            fixed_choice("On (receive them)", "on", key="slash.project.news.option.state.choice.on"),
+            fixed_choice("Off (stop them)", "off", key="slash.project.news.option.state.choice.off"),
         ]
     )
     @guarded
@@ -336,8 +333,8 @@ class Projects(commands.Cog):
         )
 
     # --- staff: review -------------------------------------------------------------------------------
-    @group.command(name="review", description="応募を確認して採否を決める / Review the applications")
-    @app_commands.describe(project="プロジェクト / Project")
+    @group.command(name="review", description="Review the applications")
+    @app_commands.describe(project="Project")
     @app_commands.autocomplete(project=any_projects)
     @guarded
     async def review(self, interaction: discord.Interaction[Any], project: str) -> None:
@@ -457,8 +454,8 @@ class Projects(commands.Cog):
         return thread
 
     # --- staff: close --------------------------------------------------------------------------------
-    @group.command(name="close", description="プロジェクトを完了して貢献を記録 / Close a project")
-    @app_commands.describe(project="プロジェクト / Project")
+    @group.command(name="close", description="Close a project")
+    @app_commands.describe(project="Project")
     @app_commands.autocomplete(project=open_projects)
     @guarded
     async def close(self, interaction: discord.Interaction[Any], project: str) -> None:

@@ -335,9 +335,7 @@ class Registration(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_view(ExpiredPanels(self.bot, PANEL_BUTTONS, PANEL_SELECTS))
 
-    @app_commands.command(
-        name="register", description="アンバサダーとして登録します / Register as an ambassador"
-    )
+    @app_commands.command(name="register", description="Register as an ambassador")
     @app_commands.guild_only()
     @guarded
     async def register(self, interaction: discord.Interaction[Any]) -> None:
@@ -359,9 +357,7 @@ class Registration(commands.Cog):
             interaction, embed=embed, view=ConsentView(self.bot, interaction.user.id, lang, ref)
         )
 
-    @app_commands.command(
-        name="profile", description="プロフィールを表示・編集します / Show and edit your profile"
-    )
+    @app_commands.command(name="profile", description="Show and edit your profile")
     @app_commands.guild_only()
     @guarded
     async def profile(self, interaction: discord.Interaction[Any]) -> None:
@@ -374,9 +370,7 @@ class Registration(commands.Cog):
             view=ProfileView(self.bot, interaction.user.id, view.language, ref, view),
         )
 
-    @app_commands.command(
-        name="leave", description="アンバサダーを退会します / Leave the ambassador programme"
-    )
+    @app_commands.command(name="leave", description="Leave the ambassador programme")
     @app_commands.guild_only()
     @guarded
     async def leave(self, interaction: discord.Interaction[Any]) -> None:

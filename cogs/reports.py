@@ -25,6 +25,7 @@ from bot.community.identity import Identity
 from bot.community.statements import Statement, statement_json
 from bot.community.stats import CommunityStats
 from bot.discord_bot import guarded
+from bot.discord_translator import fixed_choice
 from bot.i18n import Msg
 from cogs._event_render import FIELD_MAX, clip
 from cogs._render import BRAND_COLOUR
@@ -120,14 +121,12 @@ def statement_files(bot: HubBot, ref: CommunityRef, statement: Statement) -> lis
 
 
 class Reports(commands.Cog):
-    statement = app_commands.Group(
-        name="statement", description="活動証明 / Activity statement", guild_only=True
-    )
+    statement = app_commands.Group(name="statement", description="Activity statement", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="stats", description="運営の数字（スタッフ） / Programme numbers (staff)")
+    @app_commands.command(name="stats", description="Programme numbers (staff)")
     @app_commands.guild_only()
     @guarded
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
@@ -144,14 +143,16 @@ class Reports(commands.Cog):
             ephemeral=True,
         )
 
-    @app_commands.command(name="export", description="CSVで書き出す（スタッフ） / Export as CSV (staff)")
-    @app_commands.describe(kind="書き出す内容 / What to export")
+    @app_commands.command(name="export", description="Export as CSV (staff)")
+    @app_commands.describe(kind="What to export")
     @app_commands.choices(
         kind=[
-            app_commands.Choice(name="アンバサダー一覧 / Ambassadors", value="ambassadors"),
-            app_commands.Choice(name="貢献記録 / Contributions", value="contributions"),
-            app_commands.Choice(name="イベントの参加・来場 / Attendance", value="attendance"),
-            app_commands.Choice(name="投票結果 / Votes", value="votes"),
+            fixed_choice("Ambassadors", "ambassadors", key="slash.export.option.kind.choice.ambassadors"),
+            fixed_choice(
+                "Contributions", "contributions", key="slash.export.option.kind.choice.contributions"
+            ),
+            fixed_choice("Attendance", "attendance", key="slash.export.option.kind.choice.attendance"),
+            fixed_choice("Votes", "votes", key="slash.export.option.kind.choice.votes"),
         ]
     )
     @app_commands.guild_only()
@@ -176,8 +177,8 @@ class Reports(commands.Cog):
         attachment = discord.File(io.BytesIO(file.data), filename=file.filename)
         await interaction.followup.send(content=text, file=attachment, ephemeral=True)
 
-    @statement.command(name="mine", description="自分の活動証明（PDF・JSON） / Your activity statement")
-    @app_commands.describe(year="年（空けると今年） / Year (empty: this year)")
+    @statement.command(name="mine", description="Your activity statement")
+    @app_commands.describe(year="Year (empty: this year)")
     @guarded
     async def mine(
         self, interaction: discord.Interaction[Any], year: app_commands.Range[int, 2000, 2100] | None = None
@@ -191,8 +192,8 @@ class Reports(commands.Cog):
             content=text, files=statement_files(self.bot, ref, made), ephemeral=True
         )
 
-    @statement.command(name="issue", description="活動証明を発行（スタッフ） / Issue a statement (staff)")
-    @app_commands.describe(member="会員番号 / Member number", year="年 / Year")
+    @statement.command(name="issue", description="Issue a statement (staff)")
+    @app_commands.describe(member="Member number", year="Year")
     @guarded
     async def issue(
         self,

@@ -161,9 +161,7 @@ class RejectModal(HubModal):
 
 
 class Staff(commands.Cog):
-    stage = app_commands.Group(
-        name="stage", description="関わりの段階 / Stage of involvement", guild_only=True
-    )
+    stage = app_commands.Group(name="stage", description="Stage of involvement", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
@@ -171,7 +169,7 @@ class Staff(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_view(ExpiredPanels(self.bot, REVIEW_BUTTONS, ()))
 
-    @app_commands.command(name="review", description="貢献の確認（スタッフ） / Review contributions (staff)")
+    @app_commands.command(name="review", description="Review contributions (staff)")
     @app_commands.guild_only()
     @guarded
     async def review(self, interaction: discord.Interaction[Any]) -> None:
@@ -187,7 +185,7 @@ class Staff(commands.Cog):
             interaction, embed=pending_embed(self.bot, ref, lang, queue[0], len(queue)), view=panel
         )
 
-    @stage.command(name="show", description="自分の関わりの段階 / Your stage")
+    @stage.command(name="show", description="Your stage")
     @guarded
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         ref = self.bot.community_of(interaction)
@@ -232,8 +230,8 @@ class Staff(commands.Cog):
             )
         await send_private(interaction, content="\n".join(lines))
 
-    @stage.command(name="set", description="段階を手動で設定（スタッフ） / Set a stage (staff)")
-    @app_commands.describe(member="対象 / Member", stage="1-4", reason="理由 / Reason")
+    @stage.command(name="set", description="Set a stage (staff)")
+    @app_commands.describe(member="Member", stage="Stage (1-4)", reason="Reason")
     @guarded
     async def set_stage(
         self,
@@ -244,8 +242,8 @@ class Staff(commands.Cog):
     ) -> None:
         await self._set(interaction, member, stage, reason)
 
-    @stage.command(name="auto", description="段階をルールに戻す（スタッフ） / Back to the rules (staff)")
-    @app_commands.describe(member="対象 / Member", reason="理由 / Reason")
+    @stage.command(name="auto", description="Back to the rules (staff)")
+    @app_commands.describe(member="Member", reason="Reason")
     @guarded
     async def auto_stage(
         self, interaction: discord.Interaction[Any], member: discord.Member, reason: str

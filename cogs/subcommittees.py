@@ -200,7 +200,7 @@ class ArchivePanel(OwnedView):
 
 
 class Subcommittees(commands.Cog):
-    group = app_commands.Group(name="subcommittee", description="分科会 / Subcommittees", guild_only=True)
+    group = app_commands.Group(name="subcommittee", description="Subcommittees", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
@@ -246,13 +246,11 @@ class Subcommittees(commands.Cog):
         return choices(mine, current)
 
     # --- staff: create -------------------------------------------------------------------------------
-    @group.command(
-        name="create", description="分科会を作成（ロールと非公開チャンネル） / Create a subcommittee"
-    )
+    @group.command(name="create", description="Create a subcommittee")
     @app_commands.describe(
-        name="名前 / Name",
-        description="説明 / Description",
-        tags="タグ（関心ごと、カンマ区切り） / Tags (interests, comma-separated)",
+        name="Name",
+        description="Description",
+        tags="Tags (interests, comma-separated)",
     )
     @guarded
     async def create(
@@ -353,25 +351,21 @@ class Subcommittees(commands.Cog):
         panel = PickPanel(self, interaction.user.id, lang, ref, action, shown)
         await send_private(interaction, content=text, view=panel)
 
-    @group.command(name="join", description="分科会に参加 / Join a subcommittee")
-    @app_commands.describe(
-        name="分科会（空けると一覧から選べます） / Subcommittee (empty: choose from a list)"
-    )
+    @group.command(name="join", description="Join a subcommittee")
+    @app_commands.describe(name="Subcommittee (empty: choose from a list)")
     @app_commands.autocomplete(name=open_ones)
     @guarded
     async def join(self, interaction: discord.Interaction[Any], name: str | None = None) -> None:
         await self.pick_or_act(interaction, "join", name)
 
-    @group.command(name="leave", description="分科会を抜ける / Leave a subcommittee")
-    @app_commands.describe(
-        name="分科会（空けると一覧から選べます） / Subcommittee (empty: choose from a list)"
-    )
+    @group.command(name="leave", description="Leave a subcommittee")
+    @app_commands.describe(name="Subcommittee (empty: choose from a list)")
     @app_commands.autocomplete(name=my_ones)
     @guarded
     async def leave(self, interaction: discord.Interaction[Any], name: str | None = None) -> None:
         await self.pick_or_act(interaction, "leave", name)
 
-    @group.command(name="list", description="分科会の一覧 / The subcommittees")
+    @group.command(name="list", description="The subcommittees")
     @guarded
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         ref = self.bot.community_of(interaction)
@@ -426,8 +420,8 @@ class Subcommittees(commands.Cog):
         )
 
     # --- staff: lead, archive, restore ---------------------------------------------------------------
-    @group.command(name="lead", description="分科会のリーダーを決める / Name a subcommittee's lead")
-    @app_commands.describe(name="分科会 / Subcommittee", member="リーダー / Lead")
+    @group.command(name="lead", description="Name a subcommittee's lead")
+    @app_commands.describe(name="Subcommittee", member="Lead")
     @app_commands.autocomplete(name=open_ones)
     @guarded
     async def lead(self, interaction: discord.Interaction[Any], name: str, member: discord.Member) -> None:
@@ -445,8 +439,8 @@ class Subcommittees(commands.Cog):
             text += "\n" + self.bot.t(lang, "discord.subcommittee.lead.role_failed")
         await send_private(interaction, content=text)
 
-    @group.command(name="archive", description="分科会をアーカイブ / Archive a subcommittee")
-    @app_commands.describe(name="分科会 / Subcommittee")
+    @group.command(name="archive", description="Archive a subcommittee")
+    @app_commands.describe(name="Subcommittee")
     @app_commands.autocomplete(name=open_ones)
     @guarded
     async def archive(self, interaction: discord.Interaction[Any], name: str) -> None:
@@ -496,10 +490,8 @@ class Subcommittees(commands.Cog):
                 lines.append(self.bot.t(lang, "discord.subcommittee.archive.role_failed", role=role.mention))
         return "\n".join(lines)
 
-    @group.command(
-        name="restore", description="アーカイブした分科会を戻す / Restore an archived subcommittee"
-    )
-    @app_commands.describe(name="分科会 / Subcommittee")
+    @group.command(name="restore", description="Restore an archived subcommittee")
+    @app_commands.describe(name="Subcommittee")
     @app_commands.autocomplete(name=archived_ones)
     @guarded
     async def restore(self, interaction: discord.Interaction[Any], name: str) -> None:

@@ -106,7 +106,7 @@ class ActionPanel(OwnedView):
 
 
 class Votes(commands.Cog):
-    vote_group = app_commands.Group(name="vote", description="投票 / Votes", guild_only=True)
+    vote_group = app_commands.Group(name="vote", description="Votes", guild_only=True)
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
@@ -159,17 +159,17 @@ class Votes(commands.Cog):
         return await self._choices(interaction, current, open_only=False)
 
     # --- staff ---------------------------------------------------------------------------------------
-    @vote_group.command(name="create", description="投票を始める / Open a vote")
+    @vote_group.command(name="create", description="Open a vote")
     @app_commands.describe(
-        question="議案（質問） / The question",
-        options="選択肢（「|」か「、」で区切る、2〜10個） / 2-10 options separated by | or 、",
-        closes="締め切り（例：2026-12-10 18:00、3日、48h） / Closing time or duration (e.g. 3d, 48h)",
-        weighted="貢献による重み付け / Weighted by contribution",
-        approval="複数選べる / Members may choose several options",
-        min_stage="投票できる関わりの段階（1〜4） / Minimum stage of involvement (1-4)",
-        quorum="定足数（例：30%、20） / Quorum (e.g. 30% or 20)",
-        hidden="非公開投票（ボタンで投票、結果は締め切り後） / Hidden: buttons, results after closing",
-        subcommittee="分科会（そのメンバーが投票） / Subcommittee (only its members vote)",
+        question="The question",
+        options="2-10 options separated by | or 、",
+        closes="Closing time or duration (e.g. 3d, 48h)",
+        weighted="Weighted by contribution",
+        approval="Members may choose several options",
+        min_stage="Minimum stage of involvement (1-4)",
+        quorum="Quorum (e.g. 30% or 20)",
+        hidden="Hidden: buttons, results after closing",
+        subcommittee="Subcommittee (only its members vote)",
     )
     @app_commands.autocomplete(subcommittee=subcommittee_options)
     @guarded
@@ -254,15 +254,15 @@ class Votes(commands.Cog):
                 lines.append(self.bot.t(lang, "discord.vote.reactions_failed"))
         return lines
 
-    @vote_group.command(name="close", description="投票を今すぐ締め切る / Close a vote now")
-    @app_commands.describe(vote="投票 / Vote")
+    @vote_group.command(name="close", description="Close a vote now")
+    @app_commands.describe(vote="Vote")
     @app_commands.autocomplete(vote=open_votes)
     @guarded
     async def close(self, interaction: discord.Interaction[Any], vote: str) -> None:
         await self.ask(interaction, vote, "close")
 
-    @vote_group.command(name="cancel", description="投票を取り消す（集計しない） / Cancel a vote")
-    @app_commands.describe(vote="投票 / Vote")
+    @vote_group.command(name="cancel", description="Cancel a vote")
+    @app_commands.describe(vote="Vote")
     @app_commands.autocomplete(vote=open_votes)
     @guarded
     async def cancel(self, interaction: discord.Interaction[Any], vote: str) -> None:
@@ -290,8 +290,8 @@ class Votes(commands.Cog):
         await send_private(interaction, content=text, view=panel)
 
     # --- everyone ------------------------------------------------------------------------------------
-    @vote_group.command(name="results", description="投票の結果・途中経過 / A vote's result")
-    @app_commands.describe(vote="投票 / Vote")
+    @vote_group.command(name="results", description="A vote's result")
+    @app_commands.describe(vote="Vote")
     @app_commands.autocomplete(vote=any_votes)
     @guarded
     async def results(self, interaction: discord.Interaction[Any], vote: str) -> None:
@@ -318,8 +318,8 @@ class Votes(commands.Cog):
             embed, chart = result_message(tr, lang, found, found.result)
             await interaction.response.send_message(embed=embed, file=chart, ephemeral=True)
 
-    @vote_group.command(name="weight", description="あなたの投票の重み / Your voting weight, explained")
-    @app_commands.describe(vote="投票（空けると今のポイントで） / Vote (empty: with your points today)")
+    @vote_group.command(name="weight", description="Your voting weight, explained")
+    @app_commands.describe(vote="Vote (empty: with your points today)")
     @app_commands.autocomplete(vote=any_votes)
     @guarded
     async def weight(self, interaction: discord.Interaction[Any], vote: str | None = None) -> None:
@@ -368,7 +368,7 @@ class Votes(commands.Cog):
             lines.append(self.bot.t(lang, "discord.vote.weight.capped", cap=f"{e.cap:g}"))
         return lines
 
-    @app_commands.command(name="votes", description="投票できる投票 / Votes open to you")
+    @app_commands.command(name="votes", description="Votes open to you")
     @app_commands.guild_only()
     @guarded
     async def votes(self, interaction: discord.Interaction[Any]) -> None:
