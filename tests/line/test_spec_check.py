@@ -345,3 +345,18 @@ def test_lengths_are_counted_as_line_counts_them() -> None:
     cut = fit("あ" * 10 + FAMILY * 3, 14)
     assert cut == "あ" * 10 + "…" and utf16_len(cut) == 11  # the family would not fit whole: left out
     assert fit("abc", 3) == "abc" and fit("abcd", 3) == "ab…"
+
+
+async def test_a_remembered_verdict_is_given_only_to_the_same_request(api: LineStandIn) -> None:
+    """Bodies that differ only in their reply token or recipients get one verdict (a storm is cheap to
+    check); anything else that differs is checked again."""
+    too_long = reply(text("あ" * 4999 + "😀"))
+    assert (await send(api, REPLY, too_long))[0] == 400
+    assert (await send(api, REPLY, {**too_long, "replyToken": "another"}))[0] == 400
+    assert len(api.take_violations()) == 2
+    batch = {"to": [f"U{i}" for i in range(500)], "messages": [text()]}
+    assert (await send(api, MULTICAST, batch))[0] == 200
+    assert (await send(api, MULTICAST, {**batch, "to": [f"V{i}" for i in range(500)]}))[0] == 200
+    assert (await send(api, MULTICAST, {**batch, "to": [*batch["to"], "U500"]}))[0] == 400
+    assert (await send(api, MULTICAST, {**batch, "to": [*batch["to"][:-1], 5]}))[0] == 400
+    assert [v.problems[0].property for v in api.take_violations()] == ["to", "to[499]"]
