@@ -64,6 +64,7 @@ SPEC_DIR = Path(__file__).with_name("openapi")
 MESSAGING_API = "messaging-api.yml"
 WEBHOOK = "webhook.yml"
 _SCHEMAS = "#/components/schemas/"
+_FORBIDDEN: dict[str, Any] = {"not": {}}  # a property that must not be sent (readOnly in a request)
 VERDICTS_KEPT = 4096  # bodies whose verdict is remembered (a storm's replies differ only in their token)
 _ANNOTATIONS = {"description", "example", "examples", "externalDocs", "default", "deprecated", "xml", "title"}
 # RFC 3986 absolute URI: a scheme, then only unreserved, reserved and percent-encoded ASCII.
@@ -161,7 +162,7 @@ class _Converter:
             if key.startswith("x-"):
                 continue
             if key == "properties":
-                out[key] = {k: False if k in hidden else self.convert(v) for k, v in value.items()}
+                out[key] = {k: _FORBIDDEN if k in hidden else self.convert(v) for k, v in value.items()}
             elif key == "required":
                 out[key] = [k for k in value if k not in hidden]
             elif key == "allOf":
@@ -332,7 +333,7 @@ def _message(error: ValidationError) -> str:
         return f"Must match {value}"
     if kind in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
         return f"Must be {'at most' if 'max' in str(kind).lower() else 'at least'} {value}"
-    if schema is False:
+    if kind == "not" and value == {}:
         return "The property must not be sent"
     return error.message
 
@@ -340,6 +341,12 @@ def _message(error: ValidationError) -> str:
 def problems_of(validator: Validator, instance: Any) -> list[Problem]:
     """What ``validator`` finds in ``instance``, as LINE reports it."""
     return [Problem(line_path(e.absolute_path), _message(e)) for e in validator.iter_errors(instance)]
+
+
+def component_validator(schemas: Mapping[str, Any], name: str, *, request: bool) -> Validator:
+    """One component schema of an OpenAPI file (with the others it refers to), compiled: as a request's
+    (``request=True``: closed to unknown discriminators and properties) or as what LINE sends."""
+    return _compile(_Converter(schemas, request=request).defs(), {"$ref": f"#/$defs/{name}"})
 
 
 def _body_ref(schema: Mapping[str, Any]) -> dict[str, Any]:
