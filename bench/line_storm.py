@@ -66,7 +66,8 @@ from bot.community.identity import Identity
 from bot.community.votes import VoteDraft
 from bot.config import Settings, settings_from_mapping
 from bot.hub import Hub, open_hub
-from bot.line.standin import LineStandIn, postback_event, sign, webhook_body
+from bot.line.spec_check import Operation
+from bot.line.standin import LineStandIn, postback_event, webhook_body, webhook_headers
 from bot.line.webhook import LINE_FACE, create_line_app
 from storage.migrate import upgrade
 from storage.models import (
@@ -126,8 +127,8 @@ class TimedStandIn(LineStandIn):
         super().__init__()
         self.replied_at: dict[str, float] = {}
 
-    async def _reply(self, request: web.Request) -> web.Response:
-        answer = await super()._reply(request)
+    async def _reply(self, request: web.Request, op: Operation) -> web.Response:
+        answer = await super()._reply(request, op)
         body = await request.json()  # aiohttp keeps the body read by the stand-in
         self.replied_at[body.get("replyToken", "")] = time.perf_counter()
         return answer
@@ -202,7 +203,8 @@ def storm_posts(n: int, vote_id: int) -> list[Post]:
     for i in range(n):
         event = postback_event(line_user(i), f"action=ballot&v={vote_id}&o={i % OPTIONS}")
         body = webhook_body([event])
-        posts.append(Post(body.encode(), sign(SECRET, body), event["replyToken"]))
+        headers = webhook_headers(SECRET, body)  # checked against LINE's webhook.yml, then signed
+        posts.append(Post(body.encode(), headers["X-Line-Signature"], event["replyToken"]))
     return posts
 
 

@@ -30,9 +30,9 @@ from bot.line.standin import (
     LineStandIn,
     follow_event,
     postback_event,
-    sign,
     text_event,
     webhook_body,
+    webhook_headers,
 )
 from bot.line.webhook import LINE_FACE, create_line_app
 from bot.logging_setup import configure_logging
@@ -201,7 +201,7 @@ class Demo:
         async with self.http.post(
             f"{self.base_url}/line/ama/webhook",
             data=body.encode(),
-            headers={"X-Line-Signature": sign(secret, body)},
+            headers=webhook_headers(secret, body),  # checked against LINE's webhook.yml, then signed
         ) as resp:
             status = resp.status
         await self.app[LINE_FACE].drain()
@@ -740,9 +740,16 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
                     await runner.cleanup()
             finally:
                 await hub.close()
+            refused = api.take_violations()  # said below, and the demo fails (the stand-in would raise)
         out(
             f"\nLINE Messaging API stand-in received {len(api.requests)} requests "
-            f"({len(api.replies())} replies, {len(api.pushes())} pushes). Demo finished."
+            f"({len(api.replies())} replies, {len(api.pushes())} pushes), each checked against LINE's "
+            f"OpenAPI files. Demo finished."
         )
     logging.getLogger().handlers.clear()
+    if refused:
+        out(f"\nLINE would have refused {len(refused)} request(s) the hub sent:")
+        for violation in refused:
+            out(str(violation))
+        return 1
     return 0

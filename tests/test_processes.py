@@ -34,7 +34,7 @@ from bot.community.identity import Identity
 from bot.community.votes import VoteDraft
 from bot.config import settings_from_mapping
 from bot.hub import Hub, open_hub
-from bot.line.standin import LineStandIn, postback_event, sign, webhook_body
+from bot.line.standin import LineStandIn, postback_event, webhook_body, webhook_headers
 from storage.models import Ballot, LedgerEntry, Reminder, Vote
 from tests.conftest import settings_data
 from tests.services.test_ambassadors import register
@@ -243,7 +243,7 @@ def _reminder_pushes(api: LineStandIn) -> list[tuple[str, str]]:
 
 
 async def _post(http: aiohttp.ClientSession, base: str, body: str) -> int:
-    headers = {"Content-Type": "application/json", "X-Line-Signature": sign(SECRET, body)}
+    headers = webhook_headers(SECRET, body)  # checked against webhook.yml, then signed
     async with http.post(f"{base}/line/ama/webhook", data=body.encode(), headers=headers) as resp:
         return resp.status
 

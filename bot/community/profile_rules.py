@@ -18,6 +18,7 @@ DISPLAY_NAME_MAX = 32
 TAG_MAX = 30
 TAGS_MAX = 10
 RESIDENCE_TEXT_MAX = 60
+TIMEZONE_MAX = 64
 _TAG_SEPARATORS = re.compile(r"[,、，/／;；\n・]+")
 
 
@@ -101,10 +102,15 @@ def clean_timezone(raw: str) -> str:
     value = raw.strip()
     if not value:
         raise DomainError("profile.error.timezone_unknown", text=raw)
+    # IANA names are short ASCII ("America/Argentina/ComodRivadavia" is among the longest); anything else
+    # is no zone, and a long one would reach the file system as a path ("file name too long").
+    if len(value) > TIMEZONE_MAX or not value.isascii():
+        shown = value if len(value) <= TIMEZONE_MAX else value[:TIMEZONE_MAX] + "…"
+        raise DomainError("profile.error.timezone_unknown", text=shown)
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise DomainError("profile.error.timezone_unknown", text=value[:64]) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise DomainError("profile.error.timezone_unknown", text=value) from None
     return value
 
 

@@ -26,11 +26,12 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
+from bot.line.limits import MESSAGES_MAX
+from bot.line.limits import MULTICAST_MAX as MULTICAST_MAX  # read from here by bot/line/webhook.py
+
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 500, 502, 503, 504}
-MULTICAST_MAX = 500  # recipients per multicast request
-MESSAGES_MAX = 5  # messages per request
 # Connection problems (not wrapped by the SDK), timeouts, and an answer the SDK's models cannot read.
 TRANSPORT_ERRORS = (TimeoutError, OSError, aiohttp.ClientError, ValueError)
 
@@ -84,7 +85,7 @@ class LineClient:
 
     async def reply(self, reply_token: str, messages: Sequence[Message]) -> bool:
         """Reply (free). Up to 5 messages. False if LINE refused (e.g. the token expired): logged."""
-        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:5])
+        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MESSAGES_MAX])
         try:
             await self._api.reply_message(request, _request_timeout=self.timeout)
         except ApiException as exc:

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from linebot.v3.messaging import FlexContainer, FlexMessage, QuickReplyItem, TextMessage
+from linebot.v3.messaging import FlexMessage, QuickReplyItem, TextMessage
 
 from bot.community.contributions import BoardRow, HistoryItem
 from bot.community.conversations import category_label
 from bot.community.stages import StageProgress
 from bot.config import ContributionSettings
 from bot.i18n import Msg, Translator
-from bot.line.render import quick_reply, text
+from bot.line.render import bubble_message, shorten, text
 
 DESCRIPTION_SHOWN = 60  # characters of a description shown in the history card
 ACCENT = "#1F7A8C"
 MUTED = "#888888"
-
-
-def _short(value: str, limit: int) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _txt(value: str, **style: Any) -> dict[str, Any]:
@@ -29,9 +24,7 @@ def _txt(value: str, **style: Any) -> dict[str, Any]:
 
 def _bubble(alt: str, body: list[dict[str, Any]], quick: list[QuickReplyItem]) -> FlexMessage:
     bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": body}}
-    return FlexMessage(
-        alt_text=_short(alt, 400), contents=FlexContainer.from_dict(bubble), quick_reply=quick_reply(quick)
-    )
+    return bubble_message(alt, bubble, quick)
 
 
 def history_message(
@@ -73,7 +66,7 @@ def _history_row(
         points = tr.t(lang, "line.history.points_claimed", points=item.points)
     status = tr.t(lang, f"contribution.status.{item.status}")
     if item.status == "rejected" and item.reason:
-        status = tr.t(lang, "line.history.rejected", status=status, reason=_short(item.reason, 80))
+        status = tr.t(lang, "line.history.rejected", status=status, reason=shorten(item.reason, 80))
     contents: list[dict[str, Any]] = [
         {
             "type": "box",
@@ -88,7 +81,7 @@ def _history_row(
         _txt(status, size="xs", color=ACCENT if item.status == "approved" else MUTED),
     ]
     if item.description.strip():
-        contents.append(_txt(_short(item.description, DESCRIPTION_SHOWN), size="xs", color=MUTED))
+        contents.append(_txt(shorten(item.description, DESCRIPTION_SHOWN), size="xs", color=MUTED))
     return {"type": "box", "layout": "vertical", "margin": "md", "contents": contents}
 
 

@@ -12,14 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from linebot.v3.messaging import FlexContainer, FlexMessage, QuickReplyItem
+from linebot.v3.messaging import FlexMessage, QuickReplyItem
 
 from bot.community.events import RSVP_CHOICES, EventView
 from bot.i18n import Msg, Translator, When
-from bot.line.render import postback_data, quick_reply, short_label
+from bot.line.render import (
+    CARDS_SHOWN,
+    bubble_message,
+    carousels,
+    display_text,
+    postback_data,
+    short_label,
+    shorten,
+    uri,
+)
 
-CAROUSEL_MAX = 10  # bubbles in one carousel (LINE allows 12; the list shows the next ten)
-ALT_MAX = 400  # characters of a Flex message's alt text
 DESCRIPTION_SHOWN = 120  # characters of the description on a card
 ACCENT = "#1F7A8C"
 MUTED = "#888888"
@@ -52,11 +59,6 @@ def calendar_data(event_id: int) -> str:
 
 def when_of(event: EventView) -> When:
     return When(event.starts_at, event.ends_at)
-
-
-def _short(value: str, limit: int) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _txt(value: str, **style: Any) -> dict[str, Any]:
@@ -93,16 +95,11 @@ def event_bubble(
         body.append(_txt(tr.t(lang, "line.event.card.place", place=event.place), size="sm"))
     if event.online_url:
         online = tr.t(lang, "line.event.card.online", url=event.online_url)
-        body.append(
-            _txt(
-                online,
-                size="sm",
-                color=ACCENT,
-                action={"type": "uri", "label": short_label(online), "uri": event.online_url},
-            )
-        )
+        link = uri(event.online_url)
+        tap = {"action": {"type": "uri", "label": short_label(online), "uri": link}} if link else {}
+        body.append(_txt(online, size="sm", color=ACCENT, **tap))
     if event.description.strip():
-        body.append(_txt(_short(event.description, DESCRIPTION_SHOWN), size="xs", color=MUTED, margin="md"))
+        body.append(_txt(shorten(event.description, DESCRIPTION_SHOWN), size="xs", color=MUTED, margin="md"))
     body.append({"type": "separator", "margin": "md"})
     full = event.seats_left == 0
     body.append(_txt(_seats_line(tr, lang, event), size="sm", margin="md", color=WARN if full else MUTED))
@@ -134,14 +131,15 @@ def event_bubble(
     if calendar is not None:
         label = tr.t(lang, "line.event.card.calendar")
         action: dict[str, Any]
-        if calendar.url:
-            action = {"type": "uri", "label": short_label(label), "uri": calendar.url}
+        link = uri(calendar.url) if calendar.url else None
+        if link:
+            action = {"type": "uri", "label": short_label(label), "uri": link}
         else:
             action = {
                 "type": "postback",
                 "label": short_label(label),
                 "data": calendar_data(event.id),
-                "displayText": label,
+                "displayText": display_text(label),
             }
         footer.append({"type": "button", "style": "link", "height": "sm", "action": action})
     bubble: dict[str, Any] = {
@@ -163,7 +161,7 @@ def _rsvp_button(tr: Translator, lang: str, event_id: int, choice: str, chosen: 
             "type": "postback",
             "label": short_label(label),
             "data": rsvp_data(event_id, choice),
-            "displayText": label,
+            "displayText": display_text(label),
         },
     }
     if chosen:
@@ -179,17 +177,13 @@ def events_carousel(
     cards: Sequence[tuple[EventView, Answer, CalendarLink | None]],
     now: datetime,
     quick: list[QuickReplyItem],
-) -> FlexMessage:
+) -> list[FlexMessage]:
     """Up to ten upcoming events side by side, each with the reader's answer and RSVP buttons."""
     bubbles = [
         event_bubble(tr, lang, tz, community_name, event, now, answer=answer, calendar=calendar)
-        for event, answer, calendar in cards[:CAROUSEL_MAX]
+        for event, answer, calendar in cards[:CARDS_SHOWN]
     ]
-    return FlexMessage(
-        alt_text=_short(tr.t(lang, "line.events.alt", count=len(bubbles)), ALT_MAX),
-        contents=FlexContainer.from_dict({"type": "carousel", "contents": bubbles}),
-        quick_reply=quick_reply(quick),
-    )
+    return carousels(lambda count: tr.t(lang, "line.events.alt", count=count), bubbles, quick)
 
 
 def offer_card(
@@ -207,8 +201,4 @@ def offer_card(
         tr, lang, tz, community_name, event, now, calendar=calendar, heading=tr.t(lang, "line.event.card.new")
     )
     alt = tr.t(lang, "line.event.card.alt_new", tz=tz, title=event.title, when=when_of(event))
-    return FlexMessage(
-        alt_text=_short(alt, ALT_MAX),
-        contents=FlexContainer.from_dict(bubble),
-        quick_reply=quick_reply(quick),
-    )
+    return bubble_message(alt, bubble, quick)

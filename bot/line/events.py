@@ -118,7 +118,7 @@ class LineEvents:
                 (item.event, Answer(item.status, item.checked_in), CalendarLink(url) if url else None)
             )
         now = self.hub.clock.now()
-        return [events_carousel(self.tr, lang, view.timezone, self.ref.name, cards, now, quick)]
+        return [*events_carousel(self.tr, lang, view.timezone, self.ref.name, cards, now, quick)]
 
     # --- answering ------------------------------------------------------------------------------------
     async def rsvp(self, who: Identity, lang: str, params: Mapping[str, str]) -> list[Message]:

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from linebot.v3.messaging import FlexContainer, FlexMessage, QuickReplyItem
+from linebot.v3.messaging import FlexMessage, QuickReplyItem
 
 from bot.community.projects import ProjectView
 from bot.i18n import Msg, Translator, When
-from bot.line.render import postback_data, quick_reply, short_label
-from bot.line.subcommittee_cards import ACCENT, ALT_MAX, CAROUSEL_MAX, MUTED, shorten
+from bot.line.render import CARDS_SHOWN, carousels, display_text, postback_data, short_label, shorten
+from bot.line.subcommittee_cards import ACCENT, MUTED
 
 NEEDS_SHOWN = 160  # characters of what is needed on a card
 
@@ -89,7 +89,7 @@ def project_bubble(
                 "type": "postback",
                 "label": short_label(label),
                 "data": apply_data(project.id),
-                "displayText": label,
+                "displayText": display_text(label),
             },
         }
         bubble["footer"] = {"type": "box", "layout": "vertical", "contents": [button]}
@@ -103,11 +103,7 @@ def projects_carousel(
     community_name: str,
     cards: Sequence[ProjectCard],
     quick: list[QuickReplyItem],
-) -> FlexMessage:
+) -> list[FlexMessage]:
     """Up to ten projects looking for help, soonest deadline first."""
-    bubbles = [project_bubble(tr, lang, tz, community_name, card) for card in cards[:CAROUSEL_MAX]]
-    return FlexMessage(
-        alt_text=shorten(tr.t(lang, "line.projects.alt", count=len(bubbles)), ALT_MAX),
-        contents=FlexContainer.from_dict({"type": "carousel", "contents": bubbles}),
-        quick_reply=quick_reply(quick),
-    )
+    bubbles = [project_bubble(tr, lang, tz, community_name, card) for card in cards[:CARDS_SHOWN]]
+    return carousels(lambda count: tr.t(lang, "line.projects.alt", count=count), bubbles, quick)

@@ -17,7 +17,6 @@ from bot.community.identity import Identity
 from bot.hub import Hub
 from bot.line import render
 from bot.line.project_cards import ProjectCard, deadline_of, projects_carousel
-from bot.line.subcommittee_cards import CAROUSEL_MAX
 from bot.line.subcommittees import id_of
 
 
@@ -41,7 +40,7 @@ class LineProjects:
         the member's application or an Apply button; a quick reply turns project news on or off."""
         view = await self.hub.ambassadors.get(who)  # members only: raises profile.error.not_registered
         lang = view.language
-        projects = await self.hub.projects.open_projects(self.ref.id, limit=CAROUSEL_MAX)
+        projects = await self.hub.projects.open_projects(self.ref.id, limit=render.CARDS_SHOWN)
         applied = await self.hub.projects.my_applications(who)
         news = await self.hub.projects.project_news(who)
         quick = [
@@ -64,7 +63,7 @@ class LineProjects:
             ProjectCard(p, applied.get(p.id), names.get(p.subcommittee_id) if p.subcommittee_id else None)
             for p in projects
         ]
-        return [projects_carousel(self.tr, lang, view.timezone, self.ref.name, cards, quick)]
+        return [*projects_carousel(self.tr, lang, view.timezone, self.ref.name, cards, quick)]
 
     # --- applying -------------------------------------------------------------------------------------
     async def apply(self, who: Identity, lang: str, params: Mapping[str, str]) -> list[Message]:

@@ -7,8 +7,9 @@ cards in ``bot/line/subcommittee_cards.py`` and ``bot/line/project_cards.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from linebot.v3.messaging import (
     FlexContainer,
@@ -24,11 +25,28 @@ from bot.community.ambassadors import AmbassadorView
 from bot.community.conversations import Prompt
 from bot.community.places import residence_label
 from bot.i18n import Translator
+from bot.line.limits import (
+    ACTION_TEXT_MAX,
+    ALT_TEXT_MAX,
+    CAROUSEL_BYTES_MAX,
+    CAROUSEL_MAX,
+    DISPLAY_TEXT_MAX,
+    MESSAGES_MAX,
+    POSTBACK_DATA_MAX,
+    QUICK_REPLY_MAX,
+    TEXT_MAX,
+    URI_MAX,
+    URI_SCHEMES,
+    fit,
+    fit_label,
+    json_bytes,
+    one_line,
+    utf16_len,
+)
 
-QUICK_REPLY_MAX = 13
-LABEL_MAX = 20  # LINE cuts action labels longer than this
-POSTBACK_DATA_MAX = 300
-TEXT_MAX = 5000
+CARDS_SHOWN = 10  # cards a list shows at a time (LINE takes 12 in one carousel; more go in a second one)
+ALT_SHOWN = 400  # characters of a Flex message's alt text (a notification shows its start; LINE takes 1,500)
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~-._"  # RFC 3986 reserved and unreserved ASCII: kept as they are
 PROFILE_EDIT_FIELDS = ("display_name", "residence", "connection", "interests", "skills", "language")
 
 
@@ -46,13 +64,35 @@ def command_words(tr: Translator, command: str) -> list[str]:
 
 def postback_data(action: str, **params: str) -> str:
     data = urlencode({"action": action, **params})
-    if len(data) > POSTBACK_DATA_MAX:
+    if utf16_len(data) > POSTBACK_DATA_MAX:
         raise ValueError(f"postback data longer than {POSTBACK_DATA_MAX} characters: {data[:40]}…")
     return data
 
 
 def short_label(text: str) -> str:
-    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+    """An action's label within LINE's 20 (counted as LINE counts labels; cut with "…")."""
+    return fit_label(text)
+
+
+def shorten(value: str, limit: int) -> str:
+    """A free text shown on a card or in an alt text: whitespace folded, cut to ``limit`` with "…"."""
+    return one_line(value, limit)
+
+
+def uri(link: str) -> str | None:
+    """``link`` as a URI action's uri: non-ASCII (a Japanese path, a space) percent-encoded as RFC 3986
+    wants, or None if LINE would refuse it (longer than 1,000, or a scheme other than http, https, line,
+    tel): the card then shows the link as text without the action."""
+    encoded = quote(link.strip(), safe=URI_SAFE)
+    scheme = encoded.split(":", 1)[0].lower() if ":" in encoded else ""
+    if scheme not in URI_SCHEMES or utf16_len(encoded) > URI_MAX:
+        return None
+    return encoded
+
+
+def display_text(text: str) -> str:
+    """What a tapped postback button says in the chat, within LINE's 300."""
+    return fit_label(text, DISPLAY_TEXT_MAX)
 
 
 def quick_reply(items: list[QuickReplyItem] | None) -> QuickReply | None:
@@ -61,8 +101,44 @@ def quick_reply(items: list[QuickReplyItem] | None) -> QuickReply | None:
 
 
 def clip(body: str) -> str:
-    """A text message's body within LINE's limit."""
-    return body if len(body) <= TEXT_MAX else body[: TEXT_MAX - 1] + "…"
+    """A text message's body within LINE's 5,000 UTF-16 units (an emoji is 2; never cut inside one)."""
+    return fit(body, TEXT_MAX)
+
+
+def carousels(
+    alt: Callable[[int], str], bubbles: Sequence[dict[str, Any]], quick: list[QuickReplyItem] | None
+) -> list[FlexMessage]:
+    """Bubbles side by side in as few carousels as LINE takes them: 12 bubbles and 50 KB of JSON each (a
+    bubble is at most 30 KB, so each carousel holds at least one), at most the 5 messages of one reply.
+    ``alt(n)`` is the alt text of a carousel of ``n``; the quick replies go under the last one."""
+    groups: list[list[dict[str, Any]]] = [[]]
+    for bubble in bubbles:
+        group = groups[-1]
+        if group and (
+            len(group) == CAROUSEL_MAX
+            or json_bytes({"type": "carousel", "contents": [*group, bubble]}) > CAROUSEL_BYTES_MAX
+        ):
+            group = []
+            groups.append(group)
+        group.append(bubble)
+    messages = [
+        FlexMessage(
+            alt_text=shorten(alt(len(group)), ALT_SHOWN),
+            contents=FlexContainer.from_dict({"type": "carousel", "contents": group}),
+        )
+        for group in groups[:MESSAGES_MAX]
+    ]
+    messages[-1].quick_reply = quick_reply(quick)
+    return messages
+
+
+def bubble_message(alt: str, bubble: dict[str, Any], quick: list[QuickReplyItem] | None) -> FlexMessage:
+    """One bubble as a Flex message, its alt text shortened."""
+    return FlexMessage(
+        alt_text=shorten(alt, ALT_SHOWN),
+        contents=FlexContainer.from_dict(bubble),
+        quick_reply=quick_reply(quick),
+    )
 
 
 def text(body: str, quick: list[QuickReplyItem] | None = None) -> TextMessage:
@@ -73,11 +149,14 @@ def text(body: str, quick: list[QuickReplyItem] | None = None) -> TextMessage:
 
 
 def postback_item(label: str, data: str) -> QuickReplyItem:
-    return QuickReplyItem(action=PostbackAction(label=short_label(label), data=data, display_text=label))
+    return QuickReplyItem(
+        action=PostbackAction(label=short_label(label), data=data, display_text=display_text(label))
+    )
 
 
 def message_item(label: str, message: str | None = None) -> QuickReplyItem:
-    return QuickReplyItem(action=MessageAction(label=short_label(label), text=message or label))
+    said = fit_label(message or label, ACTION_TEXT_MAX)
+    return QuickReplyItem(action=MessageAction(label=short_label(label), text=said))
 
 
 def prompt_message(tr: Translator, lang: str, prompt: Prompt, error: str | None = None) -> TextMessage:
@@ -189,6 +268,6 @@ def profile_message(tr: Translator, lang: str, view: AmbassadorView, community_n
         "footer": {"type": "box", "layout": "vertical", "spacing": "none", "contents": footer},
     }
     return FlexMessage(
-        alt_text=tr.t(lang, "line.profile.title", name=view.display_name or none),
+        alt_text=fit(tr.t(lang, "line.profile.title", name=view.display_name or none), ALT_TEXT_MAX),
         contents=FlexContainer.from_dict(bubble),
     )

@@ -9,14 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from linebot.v3.messaging import FlexContainer, FlexMessage, QuickReplyItem
+from linebot.v3.messaging import FlexMessage, QuickReplyItem
 
 from bot.community.subcommittees import SubcommitteeView
 from bot.i18n import Translator
-from bot.line.render import postback_data, quick_reply, short_label
+from bot.line.render import (
+    CARDS_SHOWN,
+    bubble_message,
+    carousels,
+    display_text,
+    postback_data,
+    short_label,
+    shorten,
+)
 
-CAROUSEL_MAX = 10  # bubbles in one carousel (LINE allows 12)
-ALT_MAX = 400  # characters of a Flex message's alt text
 DESCRIPTION_SHOWN = 120  # characters of the description on a card
 ACCENT = "#1F7A8C"
 MUTED = "#888888"
@@ -30,11 +36,6 @@ def leave_data(subcommittee_id: int) -> str:
     return postback_data("sub_leave", s=str(subcommittee_id))
 
 
-def shorten(value: str, limit: int) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 def _txt(value: str, **style: Any) -> dict[str, Any]:
     return {"type": "text", "text": value or "-", "wrap": True, **style}
 
@@ -44,7 +45,12 @@ def _button(label: str, data: str, primary: bool) -> dict[str, Any]:
         "type": "button",
         "style": "primary" if primary else "secondary",
         "height": "sm",
-        "action": {"type": "postback", "label": short_label(label), "data": data, "displayText": label},
+        "action": {
+            "type": "postback",
+            "label": short_label(label),
+            "data": data,
+            "displayText": display_text(label),
+        },
     }
     if primary:
         button["color"] = ACCENT
@@ -99,16 +105,12 @@ def subcommittees_carousel(
     community_name: str,
     cards: Sequence[tuple[SubcommitteeView, bool]],
     quick: list[QuickReplyItem],
-) -> FlexMessage:
+) -> list[FlexMessage]:
     """Up to ten subcommittees side by side, each marked if the reader belongs, with Join or Leave."""
     bubbles = [
-        subcommittee_bubble(tr, lang, community_name, sub, member) for sub, member in cards[:CAROUSEL_MAX]
+        subcommittee_bubble(tr, lang, community_name, sub, member) for sub, member in cards[:CARDS_SHOWN]
     ]
-    return FlexMessage(
-        alt_text=shorten(tr.t(lang, "line.subcommittees.alt", count=len(bubbles)), ALT_MAX),
-        contents=FlexContainer.from_dict({"type": "carousel", "contents": bubbles}),
-        quick_reply=quick_reply(quick),
-    )
+    return carousels(lambda count: tr.t(lang, "line.subcommittees.alt", count=count), bubbles, quick)
 
 
 def suggestion_card(
@@ -138,10 +140,5 @@ def suggestion_card(
             }
         )
     names = tr.t(lang, "profile.list_separator").join(sub.name for sub in subs)
-    return FlexMessage(
-        alt_text=shorten(tr.t(lang, "line.subcommittee.suggest.alt", names=names), ALT_MAX),
-        contents=FlexContainer.from_dict(
-            {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": body}}
-        ),
-        quick_reply=quick_reply(quick),
-    )
+    bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": body}}
+    return bubble_message(tr.t(lang, "line.subcommittee.suggest.alt", names=names), bubble, quick)

@@ -16,7 +16,7 @@ from bot.community.communities import CommunityRef
 from bot.community.identity import Identity
 from bot.hub import Hub
 from bot.line import render
-from bot.line.subcommittee_cards import CAROUSEL_MAX, subcommittees_carousel, suggestion_card
+from bot.line.subcommittee_cards import subcommittees_carousel, suggestion_card
 
 ID_DIGITS = 9  # longer ids cannot be ours (and would not fit the database's integer)
 
@@ -58,20 +58,20 @@ class LineSubcommittees:
         ordered = sorted(await self.hub.subcommittees.all(self.ref.id), key=lambda s: s.id not in mine)
         if at >= len(ordered):  # a stale "more" button after some were archived: start again
             at = 0
-        page = ordered[at : at + CAROUSEL_MAX]
+        page = ordered[at : at + render.CARDS_SHOWN]
         quick: list[QuickReplyItem] = []
-        if at + CAROUSEL_MAX < len(ordered):
+        if at + render.CARDS_SHOWN < len(ordered):
             quick.append(
                 render.postback_item(
                     self.tr.t(lang, "line.subcommittees.more"),
-                    render.postback_data("subcommittees", at=str(at + CAROUSEL_MAX)),
+                    render.postback_data("subcommittees", at=str(at + render.CARDS_SHOWN)),
                 )
             )
         quick += self.menu(lang)
         if not page:
             return [render.text(self.tr.t(lang, "line.subcommittees.empty"), quick)]
         cards = [(sub, sub.id in mine) for sub in page]
-        return [subcommittees_carousel(self.tr, lang, self.ref.name, cards, quick)]
+        return [*subcommittees_carousel(self.tr, lang, self.ref.name, cards, quick)]
 
     # --- joining and leaving --------------------------------------------------------------------------
     async def join(self, who: Identity, lang: str, params: Mapping[str, str]) -> list[Message]:

@@ -8,20 +8,24 @@ Times are shown in the reader's language and time zone (``When``); the buttons s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from linebot.v3.messaging import FlexContainer, FlexMessage, QuickReplyItem
+from linebot.v3.messaging import FlexMessage, QuickReplyItem
 
 from bot.community.votes import VoteResult, VoteView
 from bot.i18n import Msg, Translator, When
-from bot.line.render import LABEL_MAX, postback_data, quick_reply, short_label
+from bot.line.limits import LABEL_MAX, grapheme_len
+from bot.line.render import (
+    CARDS_SHOWN,
+    bubble_message,
+    carousels,
+    display_text,
+    postback_data,
+    short_label,
+)
 
-CAROUSEL_MAX = 10  # bubbles in one carousel (LINE allows 12)
-FLEX_BYTES_MAX = 48_000  # LINE refuses a carousel of more than 50 KB of JSON: keep a margin
-ALT_MAX = 400  # characters of a Flex message's alt text
 ACCENT = "#1F7A8C"
 MUTED = "#888888"
 WARN = "#C0392B"
@@ -61,11 +65,6 @@ def mode_text(tr: Translator, lang: str, vote: VoteView) -> str:
 def weight_text(weight_milli: int) -> str:
     """A weight (or a weighted total) in thousandths, shown with one decimal: 1200 → "1.2"."""
     return f"{weight_milli / 1000:.1f}"
-
-
-def _short(value: str, limit: int) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _txt(value: str, **style: Any) -> dict[str, Any]:
@@ -109,7 +108,7 @@ def vote_bubble(
     if vote.hidden:
         body.append(_txt(tr.t(lang, "line.vote.card.hidden"), size="sm", color=MUTED))
     labels = [option_label(tr, lang, vote, i) for i in range(len(vote.options))]
-    if any(len(label) > LABEL_MAX for label in labels):  # a button shows 20 characters: list them in full
+    if any(grapheme_len(label) > LABEL_MAX for label in labels):  # a button shows 20: list them in full
         body.append({"type": "separator", "margin": "md"})
         body.extend(_txt(label, size="sm", margin="sm") for label in labels)
     if choices is not None:
@@ -153,7 +152,7 @@ def _option_button(vote_id: int, index: int, label: str, chosen: bool) -> dict[s
             "type": "postback",
             "label": short_label(label),
             "data": ballot_data(vote_id, index),
-            "displayText": label,
+            "displayText": display_text(label),
         },
     }
     if chosen:
@@ -169,19 +168,14 @@ def votes_carousel(
     cards: Sequence[tuple[VoteView, tuple[int, ...]]],
     now: datetime,
     quick: list[QuickReplyItem],
-) -> FlexMessage:
-    """Up to ten open votes side by side, each with the reader's choices and its option buttons."""
-    bubbles = _fit(
-        [
-            vote_bubble(tr, lang, tz, community_name, vote, now, choices=choices)
-            for vote, choices in cards[:CAROUSEL_MAX]
-        ]
-    )
-    return FlexMessage(
-        alt_text=_short(tr.t(lang, "line.votes.alt", count=len(bubbles)), ALT_MAX),
-        contents=FlexContainer.from_dict({"type": "carousel", "contents": bubbles}),
-        quick_reply=quick_reply(quick),
-    )
+) -> list[FlexMessage]:
+    """Up to ten open votes side by side, each with the reader's choices and its option buttons (in two
+    carousels or more when long votes pass LINE's 50 KB for one)."""
+    bubbles = [
+        vote_bubble(tr, lang, tz, community_name, vote, now, choices=choices)
+        for vote, choices in cards[:CARDS_SHOWN]
+    ]
+    return carousels(lambda count: tr.t(lang, "line.votes.alt", count=count), bubbles, quick)
 
 
 def offer_card(
@@ -197,11 +191,7 @@ def offer_card(
     choices on it)."""
     bubble = vote_bubble(tr, lang, tz, community_name, vote, now, heading=tr.t(lang, "line.vote.card.new"))
     alt = tr.t(lang, "line.vote.card.alt_new", tz=tz, question=vote.question, closes=closes_of(vote))
-    return FlexMessage(
-        alt_text=_short(alt, ALT_MAX),
-        contents=FlexContainer.from_dict(bubble),
-        quick_reply=quick_reply(quick),
-    )
+    return bubble_message(alt, bubble, quick)
 
 
 # --- results ------------------------------------------------------------------------------------------------
@@ -338,21 +328,7 @@ def results_carousel(
     community_name: str,
     votes: Sequence[VoteView],
     quick: list[QuickReplyItem],
-) -> FlexMessage:
+) -> list[FlexMessage]:
     """The latest votes' results side by side (newest first)."""
-    bubbles = _fit([result_bubble(tr, lang, tz, community_name, vote) for vote in votes[:CAROUSEL_MAX]])
-    return FlexMessage(
-        alt_text=_short(tr.t(lang, "line.vote.results.alt", count=len(bubbles)), ALT_MAX),
-        contents=FlexContainer.from_dict({"type": "carousel", "contents": bubbles}),
-        quick_reply=quick_reply(quick),
-    )
-
-
-def _fit(bubbles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """As many bubbles (from the first) as LINE accepts in one carousel; always at least one."""
-    while len(bubbles) > 1:
-        size = len(json.dumps({"type": "carousel", "contents": bubbles}, ensure_ascii=False).encode())
-        if size <= FLEX_BYTES_MAX:
-            break
-        bubbles = bubbles[:-1]
-    return bubbles
+    bubbles = [result_bubble(tr, lang, tz, community_name, vote) for vote in votes[:CARDS_SHOWN]]
+    return carousels(lambda count: tr.t(lang, "line.vote.results.alt", count=count), bubbles, quick)

@@ -19,7 +19,6 @@ from bot.community.votes import BallotResult, VoteView
 from bot.hub import Hub
 from bot.line import render
 from bot.line.vote_cards import (
-    CAROUSEL_MAX,
     choices_text,
     closes_of,
     offer_card,
@@ -84,7 +83,7 @@ class LineVotes:
         now = self.hub.clock.now()
         items = [
             (vote, choices)
-            for vote, choices in await self.hub.votes.open_for(who, limit=CAROUSEL_MAX)
+            for vote, choices in await self.hub.votes.open_for(who, limit=render.CARDS_SHOWN)
             if now < vote.closes_at  # past its time, waiting for the closer: no longer votable
         ]
         news = await self.hub.votes.vote_news(who)
@@ -101,7 +100,7 @@ class LineVotes:
             if not news:
                 body += "\n" + self.tr.t(lang, "line.votes.news_hint")
             return [render.text(body, quick)]
-        return [votes_carousel(self.tr, lang, view.timezone, self.ref.name, items, now, quick)]
+        return [*votes_carousel(self.tr, lang, view.timezone, self.ref.name, items, now, quick)]
 
     # --- ballots --------------------------------------------------------------------------------------
     async def ballot(self, who: Identity, lang: str, params: Mapping[str, str]) -> list[Message]:
@@ -185,7 +184,7 @@ class LineVotes:
         ]
         if not votes:
             return [render.text(self.tr.t(lang, "line.vote.results.empty"), quick)]
-        return [results_carousel(self.tr, lang, view.timezone, self.ref.name, votes, quick)]
+        return [*results_carousel(self.tr, lang, view.timezone, self.ref.name, votes, quick)]
 
     # --- weight ---------------------------------------------------------------------------------------
     def weight_of(self, raw: str) -> str | None:

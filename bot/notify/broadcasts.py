@@ -34,10 +34,10 @@ from bot.community.errors import DomainError
 from bot.community.places import residence_label
 from bot.community.segments import JAPAN, Recipient, Segment, SegmentPreview, Segments
 from bot.i18n import Msg, Translator
+from bot.line.limits import MULTICAST_MAX
 from bot.notify.budget import PushBudget
 from bot.notify.deliveries import DeliveryClaims
 from bot.notify.notifier import Notifier
-from bot.notify.offers import MULTICAST_MAX
 from storage.database import Database
 from storage.models import Broadcast
 

@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from bot.clock import Clock
 from bot.community.events import EventView
 from bot.community.votes import VoteView
+from bot.line.limits import MULTICAST_MAX
 from bot.notify.budget import PushBudget
 from bot.notify.deliveries import DeliveryClaims
 from bot.notify.notifier import Notifier
@@ -26,8 +27,6 @@ from storage.database import Database
 from storage.models import Ambassador, PlatformIdentity, SubcommitteeMember, VoteWeight
 
 log = logging.getLogger(__name__)
-
-MULTICAST_MAX = 500  # LINE's limit of recipients per multicast request
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.config import settings_from_mapping
 from bot.hub import Hub
-from bot.line.standin import LineStandIn, sign, webhook_body
+from bot.line.standin import LineStandIn, webhook_body, webhook_headers
 from bot.line.webhook import LINE_FACE, create_line_app
 from tests.conftest import settings_data
 
@@ -35,12 +35,18 @@ class LineWorld:
         community: str = "ama",
         signature: str | None = None,
         body: str | None = None,
+        malformed: bool = False,
     ) -> int:
+        """Post ``events`` (or a raw ``body``) as LINE would, signed; wait until the hub has handled them.
+
+        The body must be one LINE could send (webhook.yml): a test that posts a malformed one on purpose says
+        ``malformed=True``. ``signature=""`` sends none; another string sends that one."""
         body = body if body is not None else webhook_body(events)
-        headers = {"Content-Type": "application/json"}
-        sig = signature if signature is not None else sign(secret, body)
-        if sig:
-            headers["X-Line-Signature"] = sig
+        headers = webhook_headers(secret, body, malformed=malformed)
+        if signature is not None:
+            headers.pop("X-Line-Signature")
+            if signature:
+                headers["X-Line-Signature"] = signature
         async with self.http.post(
             f"{self.base_url}/line/{community}/webhook", data=body.encode(), headers=headers
         ) as resp:

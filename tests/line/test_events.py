@@ -443,10 +443,11 @@ async def test_a_refused_multicast_gives_the_budget_back_and_can_be_offered_agai
 async def test_the_client_multicast_keeps_its_retry_key_and_counts_409_as_sent(line: LineWorld) -> None:
     client = LineClient("ama-line-token", line.api.base_url, timeout=5, backoff=0)
     try:
+        key = "5d2a9e0c-7b1f-4c3e-8f6a-2e4b9d1c0a37"  # LINE takes a UUID as the retry key
         line.api.multicast_failures.extend([429])
-        assert await client.multicast(["U1", "U2"], [text("hello")], retry_key="m-1")
-        assert [m.headers["X-Line-Retry-Key"] for m in line.api.multicasts()] == ["m-1", "m-1"]
-        assert await client.multicast(["U1", "U2"], [text("hello")], retry_key="m-1")  # 409: already sent
+        assert await client.multicast(["U1", "U2"], [text("hello")], retry_key=key)
+        assert [m.headers["X-Line-Retry-Key"] for m in line.api.multicasts()] == [key, key]
+        assert await client.multicast(["U1", "U2"], [text("hello")], retry_key=key)  # 409: already sent
         line.api.multicast_failures.extend([400])
         assert not await client.multicast(["U1"], [text("hello")])
         for wrong in ([], [f"U{i}" for i in range(501)]):

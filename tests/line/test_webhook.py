@@ -77,7 +77,7 @@ async def test_bad_answers_are_explained_in_the_reply(line: LineWorld) -> None:
 async def test_forged_or_missing_signature_is_refused_and_stores_nothing(line: LineWorld) -> None:
     assert await line.post([follow_event("U9")], secret="not-the-secret") == 400
     assert await line.post([follow_event("U9")], signature="") == 400
-    assert await line.post([], body="{not json", signature=None) == 400
+    assert await line.post([], body="{not json", malformed=True) == 400
     assert await line.post([follow_event("U9")], community="nowhere") == 404
     # Signed with the other community's secret: refused by this community's endpoint.
     assert await line.post([follow_event("U9")], secret="taba-line-secret") == 400
@@ -165,19 +165,9 @@ async def test_guests_and_odd_messages_get_help(line: LineWorld) -> None:
 
 
 async def test_communities_are_kept_apart(line: LineWorld) -> None:
-    from bot.line.standin import sign, webhook_body
-
     await register_on_line(line, "U1")
-    body = webhook_body([text_event("U1", "プロフィール")])
-    async with line.http.post(
-        f"{line.base_url}/line/tabayama/webhook",
-        data=body.encode(),
-        headers={"X-Line-Signature": sign("taba-line-secret", body)},
-    ) as resp:
-        assert resp.status == 200
-    from bot.line.webhook import LINE_FACE
-
-    await line.app[LINE_FACE].drain()
+    events = [text_event("U1", "プロフィール")]
+    assert await line.post(events, secret="taba-line-secret", community="tabayama") == 200
     last = line.api.replies()[-1]
     assert last.headers["Authorization"] == "Bearer taba-line-token"
     assert "まだアンバサダー登録がありません" in last.texts[0]
@@ -190,11 +180,12 @@ async def test_push_retries_with_one_retry_key_and_409_counts_as_sent(line: Line
 
     client = LineClient("ama-line-token", line.api.base_url, timeout=5, backoff=0)
     try:
+        key = "0b6c1c51-8d4f-4f54-9a0e-3f6f1e2b7c10"  # LINE takes a UUID as the retry key
         line.api.push_failures.extend([status])
-        assert await client.push("U1", [text("hello")], retry_key="k-1")
+        assert await client.push("U1", [text("hello")], retry_key=key)
         keys = [p.headers["X-Line-Retry-Key"] for p in line.api.pushes()]
-        assert keys == ["k-1", "k-1"]
-        assert await client.push("U1", [text("hello")], retry_key="k-1")  # 409: already sent
+        assert keys == [key, key]
+        assert await client.push("U1", [text("hello")], retry_key=key)  # 409: already sent
         line.api.push_failures.extend([400])
         assert not await client.push("U1", [text("hello")])
     finally:
@@ -224,7 +215,7 @@ async def test_the_webhook_answers_before_the_slow_work(line: LineWorld) -> None
     """LINE wants an answer within about a second: the 200 comes back while the reply is still held."""
     import asyncio
 
-    from bot.line.standin import sign, webhook_body
+    from bot.line.standin import webhook_body, webhook_headers
     from bot.line.webhook import LINE_FACE
 
     gate = asyncio.Event()
@@ -234,7 +225,7 @@ async def test_the_webhook_answers_before_the_slow_work(line: LineWorld) -> None
     async with line.http.post(
         f"{line.base_url}/line/ama/webhook",
         data=body.encode(),
-        headers={"X-Line-Signature": sign("ama-line-secret", body)},
+        headers=webhook_headers("ama-line-secret", body),
     ) as resp:
         assert resp.status == 200
     assert line.api.replies() == []  # the reply is still waiting behind the gate
@@ -245,7 +236,7 @@ async def test_the_webhook_answers_before_the_slow_work(line: LineWorld) -> None
 
 async def test_malformed_but_signed_bodies_are_refused(line: LineWorld) -> None:
     for body in ('{"destination": "x", "events": [{"type": "message"}]}', '{"events": 5}', "[]", '"text"'):
-        assert await line.post([], body=body) == 400, body
+        assert await line.post([], body=body, malformed=True) == 400, body
     assert line.api.requests == []
 
 
