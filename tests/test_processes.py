@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -46,13 +45,8 @@ LEASE_SECONDS = 5
 SETTLE_DEADLINE = 120.0  # seconds: only a hung run gets this far
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _config(path: Path, db_url: str, api_base: str, port: int) -> Path:
+def _config(path: Path, db_url: str, api_base: str) -> Path:
+    """A worker's config; it listens on a port the system picks (its log says which)."""
     path.write_text(
         f"""
 [database]
@@ -61,7 +55,7 @@ url = "{db_url}"
 enabled = false
 [line]
 host = "127.0.0.1"
-port = {port}
+port = 0
 api_base = "{api_base}"
 [logging]
 format = "json"
@@ -95,7 +89,9 @@ class HubProcess:
         return [str(r.get("msg")) for r in self.log]
 
 
-async def _start(config: Path, cwd: Path, port: int, role: str = "line") -> HubProcess:
+async def _start(config: Path, cwd: Path, role: str = "line") -> HubProcess:
+    """Start a worker and wait until it answers on the port it says it listens on. (A port picked by the test
+    and handed over could be taken meanwhile, and /healthz then answered by whoever took it.)"""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -110,19 +106,24 @@ async def _start(config: Path, cwd: Path, port: int, role: str = "line") -> HubP
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"},
     )
-    running = HubProcess(proc, port, [])
+    running = HubProcess(proc, 0, [])
     asyncio.get_running_loop().create_task(_read_log(running))
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as http:
         while True:
+            assert proc.returncode is None, f"the hub process exited: {running.log[-5:]}"
+            assert time.monotonic() < deadline, "the hub process did not start listening"
+            listening = [r for r in running.log if r.get("msg") == "LINE webhook listening"]
+            if not listening:
+                await asyncio.sleep(0.1)
+                continue
+            running.port = int(listening[0]["port"])
             try:
                 async with http.get(f"{running.url}/healthz") as resp:
                     if resp.status == 200:
                         return running
             except aiohttp.ClientError:
                 pass
-            assert proc.returncode is None, f"the hub process exited: {running.log[-5:]}"
-            assert time.monotonic() < deadline, "the hub process did not start listening"
             await asyncio.sleep(0.1)
 
 
@@ -254,13 +255,8 @@ async def test_two_processes_on_one_database_do_each_thing_once(db_url: str, tmp
     hub = seed.hub
     try:
         async with LineStandIn() as api:
-            ports = (_free_port(), _free_port())
-            configs = [
-                _config(tmp_path / f"hub{i}.toml", db_url, api.base_url, port) for i, port in enumerate(ports)
-            ]
-            async with _processes(
-                _start(configs[0], tmp_path, ports[0]), _start(configs[1], tmp_path, ports[1])
-            ) as (a, b):
+            configs = [_config(tmp_path / f"hub{i}.toml", db_url, api.base_url) for i in range(2)]
+            async with _processes(_start(configs[0], tmp_path), _start(configs[1], tmp_path)) as (a, b):
                 # Ballots arrive as signed postbacks, alternately at each worker, and LINE redelivers a
                 # third of them to the other worker at the same moment.
                 bodies = [
@@ -323,8 +319,7 @@ async def test_a_killed_process_s_work_is_taken_over_by_the_other(db_url: str, t
     try:
         async with LineStandIn() as stuck, LineStandIn() as healthy:
             stuck.push_gate = asyncio.Event()  # LINE takes A's first push and never answers
-            port_a, port_b = _free_port(), _free_port()
-            a = await _start(_config(tmp_path / "a.toml", db_url, stuck.base_url, port_a), tmp_path, port_a)
+            a = await _start(_config(tmp_path / "a.toml", db_url, stuck.base_url), tmp_path)
             try:
 
                 async def a_is_sending() -> bool:
@@ -350,7 +345,7 @@ async def test_a_killed_process_s_work_is_taken_over_by_the_other(db_url: str, t
             assert held > 0
 
             async with _processes(
-                _start(_config(tmp_path / "b.toml", db_url, healthy.base_url, port_b), tmp_path, port_b)
+                _start(_config(tmp_path / "b.toml", db_url, healthy.base_url), tmp_path)
             ) as (b,):
 
                 async def taken_over() -> bool:
