@@ -71,6 +71,7 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "UTF-8 with BOM; first lines:",
         "Issued the 2026 activity statement of No. 2 はなこ",
         "the statement checked against the ledger: ok, 2 activities",
+        "routes checked, 0 refused.",  # every request to the simulated Discord within its limits
         "Demo finished.",
     ):
         assert expected in text, expected

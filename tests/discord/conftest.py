@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,27 @@ import simcord
 
 from bot.config import Settings, settings_from_mapping
 from bot.discord_bot import HubBot, create_discord_bot
+from bot.discord_check import DiscordRequestCheck
 from bot.hub import Hub
 from tests.conftest import AMA_GUILD, settings_data
+
+COMMAND_SYNC = "PUT /applications/{application_id}/guilds/{guild_id}/commands"
+
+
+@pytest.fixture(autouse=True)
+def discord_limits(request: pytest.FixtureRequest) -> Iterator[DiscordRequestCheck]:
+    """Every request the bot sends to SimCord is checked against Discord's limits (bot/discord_check): one
+    over a limit is answered 400 / 50035 as Discord would, and fails the test here even if the bot swallowed
+    the error. A test that provokes refusals on purpose takes them with ``take_refusals()``."""
+    check = DiscordRequestCheck()
+    with check.installed():
+        yield check
+    if check.refusals:
+        pytest.fail(
+            f"Discord would refuse {len(check.refusals)} request(s):\n{check.report()}", pytrace=False
+        )
+    if "simcord_env" in request.fixturenames:  # the bot synced its commands: the check saw SimCord's traffic
+        assert check.counts[COMMAND_SYNC] > 0, f"the Discord limit check saw no command sync: {check.counts}"
 
 
 @pytest.fixture
