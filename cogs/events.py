@@ -436,13 +436,11 @@ class Events(commands.Cog):
     async def cancel(self, interaction: discord.Interaction[Any], event: str, reason: str) -> None:
         ref = self.bot.community_of(interaction)
         who = staff_identity(interaction, ref)
-        found = await self.bot.hub.events.check_manager(
-            who, event_id(event), is_staff=is_staff(interaction, ref)
-        )
+        found, clean_reason = await self.bot.hub.events.check_cancel(
+            who, event_id(event), reason, is_staff=is_staff(interaction, ref)
+        )  # the reason's rule first: the confirmation shows it as it will be sent
         lang = await self.bot.language_of(interaction)
-        if found.cancelled:
-            raise DomainError("event.error.cancelled")
-        panel = CancelPanel(self, interaction.user.id, lang, ref, found.id, reason)
+        panel = CancelPanel(self, interaction.user.id, lang, ref, found.id, clean_reason)
         text = self.bot.t(
             lang,
             "discord.event.cancel.confirm",
@@ -451,7 +449,7 @@ class Events(commands.Cog):
             title=found.title,
             when=when_of(found),
             count=found.going + found.maybe + found.waitlist,
-            reason=reason,
+            reason=clean_reason,
         )
         await send_private(interaction, content=text, view=panel)
 
