@@ -54,7 +54,10 @@ class DiscordRequestCheck:
         route = self.spec.route(method, path) or f"{method.upper()} {path} (not in the spec)"
         self.counts[route] += 1
         violations = self.spec.check_body(route, body) if " (not in" not in route else []
-        violations += documented_rules(route, body, reason, self.spec.locales)
+        stated = {v.where for v in violations}  # the spec already said it: the docs' rule is not repeated
+        violations += [
+            v for v in documented_rules(route, body, reason, self.spec.locales) if v.where not in stated
+        ]
         if not violations:
             return None
         refusal = Refusal(route, tuple(violations))

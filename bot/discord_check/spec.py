@@ -98,21 +98,22 @@ def _is_discriminator_miss(error: ValidationError) -> bool:
 
 
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
-    """The errors that matter under a union (``oneOf``/``anyOf``): those of the one branch whose kind matches.
+    """The errors that matter under a union (``oneOf``/``anyOf``): those of the branch whose kind matches.
 
     A component row that fails is reported as "the button's label is too long", not as "matches none of
-    seven component schemas"."""
+    seven component schemas". When several branches could be meant (a follow-up is a new message or an
+    edit), the one with the fewest errors is reported."""
     if error.validator in ("oneOf", "anyOf") and error.context:
         branches: dict[int, list[ValidationError]] = {}
         for sub in error.context:
             branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
-        count = len(error.validator_value) if isinstance(error.validator_value, list) else 0
         candidates = [
-            b for b in range(count) if not any(_is_discriminator_miss(e) for e in branches.get(b, []))
+            [leaf for sub in errors for leaf in _leaves(sub)]
+            for errors in branches.values()
+            if not any(_is_discriminator_miss(e) for e in errors)
         ]
-        if len(candidates) == 1 and branches.get(candidates[0]):
-            for sub in branches[candidates[0]]:
-                yield from _leaves(sub)
+        if candidates:
+            yield from min(candidates, key=len)
             return
     yield error
 
