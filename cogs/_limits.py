@@ -183,6 +183,26 @@ class EmbedParts:
             for n, chunk in enumerate(chunks, start=1)
         ]
 
+    def line_pages(self, lines: Sequence[str]) -> list[discord.Embed]:
+        """``lines`` as the description, in as many pages as they need (whole lines on each; the parts'
+        own description, if any, heads every page)."""
+        title, head, footer = self._fixed(0)
+        room = EMBED_TOTAL_MAX - len(title) - len(footer or "") - PAGE_MARK_ROOM
+        room = min(EMBED_DESCRIPTION_MAX, room) - (len(head) + 2 if head else 0)
+        chunks: list[list[str]] = [[]]
+        for line in (shorten(x, room) for x in lines):
+            if chunks[-1] and len("\n".join([*chunks[-1], line])) > room:
+                chunks.append([])
+            chunks[-1].append(line)
+        texts = ["\n".join(x for x in ([head, ""] if head else []) + chunk) for chunk in chunks]
+        if len(texts) == 1:
+            return [self._embed(title, texts[0] or None, (), footer)]
+        count = len(texts)
+        return [
+            self._embed(title, text, (), f"{footer} · {n}/{count}" if footer else f"{n}/{count}")
+            for n, text in enumerate(texts, start=1)
+        ]
+
     def one(self) -> discord.Embed:
         """One embed holding every field (at most 25): when they do not fit together, the field values
         share what is left fairly, the longest shortened first."""

@@ -15,7 +15,7 @@ from bot.community.errors import DomainError
 from bot.community.subcommittees import SubcommitteeView, name_key
 from bot.i18n import Translator
 from bot.notify.digests import Activity
-from cogs._event_render import clip
+from cogs._limits import CHOICE_NAME_MAX, CHOICES_MAX, FIELD_VALUE_MAX, fair_shares, shorten
 from cogs._staff import is_staff
 
 if TYPE_CHECKING:
@@ -24,13 +24,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_NAME_MAX = 100
-CHOICES_MAX = 25
-
 
 def subcommittee_choice(sub: SubcommitteeView) -> app_commands.Choice[str]:
     """Shown by name; the value carries the id (「#12」), so a renamed or look-alike name cannot mislead."""
-    return app_commands.Choice(name=clip(sub.name, CHOICE_NAME_MAX), value=f"#{sub.id}")
+    return app_commands.Choice(name=shorten(sub.name, CHOICE_NAME_MAX), value=f"#{sub.id}")
 
 
 def choices(found: list[SubcommitteeView], current: str) -> list[app_commands.Choice[str]]:
@@ -78,15 +75,16 @@ async def find_subcommittee(hub: Hub, community_id: int, raw: str) -> Subcommitt
 
 
 def suggestion_lines(tr: Translator, lang: str, found: list[SubcommitteeView]) -> str | None:
-    """「・食と農 (food, farming)」 for each suggestion, then how to join; None when nothing fits."""
+    """「・食と農 (food, farming)」 for each suggestion, then how to join; None when nothing fits. Within one
+    embed field (on the welcome card): long names and tags share the room, the how-to stays whole."""
     if not found:
         return None
     sep = tr.t(lang, "profile.list_separator")
     lines = [
         tr.t(lang, "discord.subcommittee.suggest.line", name=s.name, tags=sep.join(s.tags)) for s in found
     ]
-    lines.append(tr.t(lang, "discord.subcommittee.suggest.how"))
-    return "\n".join(lines)
+    how = tr.t(lang, "discord.subcommittee.suggest.how")
+    return "\n".join([*fair_shares(lines, FIELD_VALUE_MAX - len(how) - len(lines)), how])
 
 
 async def change_role(guild: discord.Guild, user_id: int, role_id: int | None, *, give: bool) -> bool:

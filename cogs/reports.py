@@ -26,7 +26,7 @@ from bot.community.statements import Statement, statement_json
 from bot.community.stats import CommunityStats
 from bot.discord_bot import guarded
 from bot.i18n import Msg
-from cogs._event_render import FIELD_MAX, clip
+from cogs._limits import FIELD_VALUE_MAX, shorten
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
 
@@ -47,7 +47,7 @@ def stats_embed(
 
     def field(name: str, lines: list[str]) -> None:
         value = "\n".join(lines[:LINES_MAX]) or t("discord.stats.none")
-        embed.add_field(name=t(f"discord.stats.{name}"), value=clip(value, FIELD_MAX), inline=False)
+        embed.add_field(name=t(f"discord.stats.{name}"), value=shorten(value, FIELD_VALUE_MAX), inline=False)
 
     embed = discord.Embed(title=t("discord.stats.title", community=ref.name), colour=BRAND_COLOUR)
     members = f"{stats.members:,}"
@@ -81,7 +81,7 @@ def stats_embed(
         t(
             "discord.stats.event_line",
             id=e.event_id,
-            title=clip(e.title, 60),
+            title=shorten(e.title, 60),
             came=e.checked_in,
             going=e.going,
         )
@@ -94,7 +94,7 @@ def stats_embed(
     field("events", events)
     votes = []
     for v in stats.votes:
-        question, percent = clip(v.question, 60), f"{v.percent:.0f}"
+        question, percent = shorten(v.question, 60), f"{v.percent:.0f}"
         line = t("discord.stats.vote_line", id=v.vote_id, question=question, voters=v.voters,
                  eligible=v.eligible, percent=percent)  # fmt: skip
         votes.append(line)

@@ -4,16 +4,13 @@ clear reply or refusal, and shows what it must by paging or shortening with "…
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import discord
 
+from bot.community.events import EventDraft
 from bot.community.identity import Identity
 from bot.community.vote_rules import NUMBER_EMOJI, OPTION_MAX, QUESTION_MAX
-from bot.config import settings_from_mapping
-from bot.discord_check import DiscordRequestCheck
-from tests.conftest import settings_data
 from tests.discord.conftest import World
 from tests.discord.test_events import BEACH, cid, member, setup_events
 from tests.discord.test_projects import LOGO, setup_projects
@@ -164,6 +161,160 @@ async def test_a_long_time_zone_is_refused_clearly_on_create_and_edit(world: Wor
         assert "was not recognised as a time zone" in answered_clearly(edited), typed[:40]
 
 
+# --- the largest lists ------------------------------------------------------------------------------------
+def staff_identity(world: World, staff: Any) -> Identity:
+    return Identity(cid(world), "discord", str(staff.id))
+
+
+async def test_thirty_long_events_are_all_listed_in_pages(world: World) -> None:
+    staff, _ = await setup_events(world)
+    alice = await member(world, "Alice")
+    for n in range(30):
+        draft = EventDraft(
+            title=f"{n:02d}{long_text(98)}", start=f"2026-12-{n % 28 + 1:02d} 19:00",
+            place=long_text(200, "中央公民館🏯"), online_url="https://example.jp/" + "x" * 280,
+            capacity=10, description=long_text(1000),
+        )  # fmt: skip
+        await world.hub.events.create(cid(world), staff_identity(world, staff), draft)
+    result = await alice.slash(world.channel, "events")
+    answered_clearly(result)
+    pages = await every_page(alice, world.last_ephemeral(result))
+    titles = [str(f.name) for p in pages for f in p.fields]
+    assert len(titles) == 30 and all(t.endswith(long_text(98)[-5:]) for t in titles)  # whole titles
+    assert all(embed_size(p) <= 6000 and len(p.fields) <= 25 for p in pages)
+
+
+async def test_an_event_with_many_long_named_attendees_lists_them_all(world: World) -> None:
+    staff, _ = await setup_events(world)
+    await staff.slash(world.channel, "event create", **BEACH, capacity=40)
+    [event] = await world.hub.events.search(cid(world))
+    for n in range(60):
+        actor = world.member(f"m{n}")
+        await register(world, actor, {**GOOD, "profile:display_name": long_text(32, f"参加者{n}🌊")})
+        await world.hub.rsvps.answer(who(world, actor), event.id, "going" if n % 3 else "maybe")
+    result = await staff.slash(world.channel, "event attendees", event=str(event.id))
+    answered_clearly(result)
+    pages = await every_page(staff, world.last_ephemeral(result))
+    listed = "\n".join(str(f.value) for p in pages for f in p.fields)
+    assert all(f"No.{n} " in listed for n in range(1, 61))  # nobody left out
+    assert all(embed_size(p) <= 6000 for p in pages)
+
+
+async def test_a_ten_option_vote_with_the_longest_options_posts_counts_and_closes(world: World) -> None:
+    staff, announce = await setup_events(world)
+    alice = await member(world, "Alice")
+    options = [f"{i}{long_text(OPTION_MAX - 1, '港と島の暮らし🚢')}" for i in range(10)]
+    for hidden in (False, True):
+        made = await staff.slash(
+            world.channel, "vote create", question=long_text(QUESTION_MAX), options="|".join(options),
+            closes="3日", weighted=True, approval=True, quorum="30%", hidden=hidden,
+        )  # fmt: skip
+        assert "Opened vote" in answered_clearly(made)
+    votes = sorted(await world.hub.votes.search(cid(world)), key=lambda v: v.id)
+    for vote in votes:
+        for option in range(10):
+            await world.hub.votes.cast(who(world, alice), vote.id, option, "button")
+    live = await alice.slash(world.channel, "vote results", vote=str(votes[0].id))
+    assert len(world.last_ephemeral(live).embeds[0].fields) >= 10
+    hidden_post = next(m for m in announce.history() if m.id == votes[1].discord_message_id)
+    labels = [str(c.label) for row in hidden_post.components for c in getattr(row, "children", [])]
+    assert len(labels) == 11 and all(len(label) <= 80 for label in labels)
+    clicked = await alice.click(hidden_post, custom_id=f"vote:{votes[1].id}:9")
+    answered_clearly(clicked)
+    for vote in votes:
+        closing = await staff.slash(world.channel, "vote close", vote=str(vote.id))
+        panel = world.last_ephemeral(closing)
+        confirmed = await staff.click(panel, custom_id="vote-action:confirm")
+        answered_clearly(confirmed)
+    final = await alice.slash(world.channel, "vote results", vote=str(votes[0].id))
+    assert answered_clearly(final)
+
+
+async def test_a_long_review_queue_is_reviewed_one_claim_at_a_time(world: World) -> None:
+    staff, _ = await setup_events(world)
+    members = [await member(world, long_text(32, f"会員{n}🌱")) for n in range(3)]
+    for n in range(30):
+        await world.hub.contributions.log(
+            who(world, members[n % 3]), "knowledge", long_text(500, f"{n}：島の高校で授業をしました。"),
+            "", "https://example.jp/" + "y" * 280,
+        )  # fmt: skip
+    shown_queue = await staff.slash(world.channel, "review")
+    answered_clearly(shown_queue)
+    panel = world.last_ephemeral(shown_queue)
+    assert "30" in str(panel.embeds[0].title)
+    approved = await staff.click(panel, custom_id="review:approve")
+    answered_clearly(approved)
+    rejecting = await staff.click(panel, custom_id="review:reject")
+    assert rejecting.modal is not None
+    rejected = await staff.submit_modal(rejecting, {"review:reason": long_text(300, "根拠が足りません。")})
+    answered_clearly(rejected)
+    assert "28" in str(panel.embeds[0].title)
+
+
+async def test_audit_pages_of_long_reasons(world: World) -> None:
+    staff, _ = await setup_events(world)
+    alice = await member(world, "Alice")
+    for n in range(30):
+        action = world.hub.moderation.suspend if n % 2 == 0 else world.hub.moderation.reinstate
+        await action(
+            cid(world), who(world, alice), staff_identity(world, staff), long_text(300, f"{n}理由🌊")
+        )
+    for page in (1, 2, 3):  # 12 lines a page: the 30 entries and the registration
+        result = await staff.slash(world.channel, "audit", page=page)
+        answered_clearly(result)
+        embed = world.last_ephemeral(result).embeds[0]
+        assert embed_size(embed) <= 6000 and str(embed.description).count("\n") == (11 if page < 3 else 6)
+
+
+async def test_a_full_profile_is_shown_to_staff_whole(world: World) -> None:
+    staff, _ = await setup_events(world)
+    alice = world.member("alice")
+    interests, skills = ([long_text(30, f"{n}{kind}") for n in range(10)] for kind in ("関心🌿", "技能🛠"))
+    full = {
+        "profile:display_name": long_text(32, "海士町花子🌸"),
+        "profile:residence": "島根",
+        "profile:interests": "、".join(interests),
+        "profile:skills": "、".join(skills),
+    }
+    answered_clearly(await register(world, alice, full))
+    await world.hub.moderation.suspend(cid(world), who(world, alice), staff_identity(world, staff), "理由")
+    result = await staff.slash(world.channel, "ambassador show", member=alice)
+    answered_clearly(result)
+    embed = world.last_ephemeral(result).embeds[0]
+    values = "\n".join(str(f.value) for f in embed.fields)
+    assert embed_size(embed) <= 6000 and interests[9] in values and skills[9] in values
+    found = await staff.slash(world.channel, "ambassador search", text="関心")
+    answered_clearly(found)
+
+
+async def test_a_leaderboard_of_long_names(world: World) -> None:
+    staff, _ = await setup_events(world)
+    for n in range(12):
+        actor = await member(world, long_text(32, f"{n}番の会員🌊"))
+        view = await world.hub.ambassadors.get(who(world, actor))
+        await world.hub.contributions.record_automatic(
+            cid(world), view.id, "knowledge", "seed", points=100 - n
+        )
+    for options in ({}, {"period": "month"}, {"category": "knowledge"}):
+        result = await staff.slash(world.channel, "leaderboard", **options)
+        text = answered_clearly(result)
+        assert long_text(32, "0番の会員🌊") in text
+
+
+async def test_the_welcome_card_keeps_long_suggestions_within_one_field(world: World) -> None:
+    staff, _, _ = await setup_subcommittees(world)
+    tags = [long_text(30, f"{n}食と農🌾") for n in range(10)]
+    for n in range(3):
+        await staff.slash(
+            world.channel, "subcommittee create", name=long_text(40, f"{n}分科会"),
+            description=long_text(500), tags=", ".join(tags),
+        )  # fmt: skip
+    alice = world.member("alice")
+    result = await register(world, alice, {**GOOD, "profile:interests": "、".join(tags)})
+    text = answered_clearly(result)
+    assert long_text(40, "2分科会")[:20] in text and "/subcommittee join" in text
+
+
 # --- helpers --------------------------------------------------------------------------------------------
 async def every_page(actor: Any, message: Any) -> list[discord.Embed]:
     """The embeds of a paged reply, page by page: the first, then each one the Next button shows (the
@@ -178,6 +329,3 @@ async def every_page(actor: Any, message: Any) -> list[discord.Embed]:
         assert clicked.response is not None and clicked.response.id == message.id
         assert message.embeds[0].footer.text != pages[-1].footer.text
         pages.append(message.embeds[0])
-
-
-_ = (timedelta, Identity, settings_from_mapping, settings_data, DiscordRequestCheck)
