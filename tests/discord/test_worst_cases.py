@@ -11,6 +11,8 @@ import discord
 from bot.community.events import EventDraft
 from bot.community.identity import Identity
 from bot.community.vote_rules import NUMBER_EMOJI, OPTION_MAX, QUESTION_MAX
+from bot.config import settings_from_mapping
+from tests.conftest import settings_data
 from tests.discord.conftest import World
 from tests.discord.test_events import BEACH, cid, member, setup_events
 from tests.discord.test_projects import LOGO, setup_projects
@@ -329,3 +331,17 @@ async def every_page(actor: Any, message: Any) -> list[discord.Embed]:
         assert clicked.response is not None and clicked.response.id == message.id
         assert message.embeds[0].footer.text != pages[-1].footer.text
         pages.append(message.embeds[0])
+
+
+async def test_register_with_the_longest_privacy_notice_url_the_config_accepts(world: World) -> None:
+    data = settings_data(world.hub.settings.database.url)
+    url = "https://example.jp/ama/privacy?" + "x" * 481
+    data["communities"][0]["privacy_notice_url"] = url
+    data["communities"][0]["discord"]["ambassador_role_id"] = world.role.id
+    await world.hub.reconfigure(settings_from_mapping(data, env={}))
+    alice = world.member("alice")
+    shown = await alice.slash(world.channel, "register")
+    answered_clearly(shown)
+    buttons = [c for row in shown.response.components for c in row["components"] if c.get("url")]
+    assert [b["url"] for b in buttons] == [url] and len(url) == 512
+    answered_clearly(await register(world, alice))
