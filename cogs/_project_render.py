@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.community.errors import DomainError
 from bot.community.projects import ProjectView
+from bot.community.text import typed_number
 from bot.i18n import Translator
 from cogs._event_render import stamp
 from cogs._limits import CHOICE_NAME_MAX, EMBED_DESCRIPTION_MAX, EMBED_TITLE_MAX, FIELD_VALUE_MAX, shorten
@@ -34,9 +35,10 @@ def apply_custom_id(project_id: int) -> str:
 def project_id(raw: str) -> int:
     """The project picked: autocomplete sends its number; 「#12」 or 「12 授業」 typed also work."""
     head = raw.strip().lstrip("#").split(" ")[0] if raw.strip() else ""
-    if not head.isdigit():
+    number = typed_number(head)
+    if number is None:
         raise DomainError("project.error.not_found", id=raw.strip()[:30])
-    return int(head)
+    return number
 
 
 def project_choice(project: ProjectView, tz: str) -> app_commands.Choice[str]:

@@ -13,6 +13,7 @@ from discord import app_commands
 from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.subcommittees import SubcommitteeView, name_key
+from bot.community.text import typed_number
 from bot.i18n import Translator
 from bot.notify.digests import Activity
 from cogs._limits import CHOICE_NAME_MAX, CHOICES_MAX, FIELD_VALUE_MAX, fair_shares, shorten
@@ -63,14 +64,14 @@ async def find_subcommittee(hub: Hub, community_id: int, raw: str) -> Subcommitt
     """The subcommittee an option names: 「#12」 from autocomplete, else its name as typed (any width or
     case), else a bare number as its id."""
     text = raw.strip()
-    head = text.lstrip("#").split(" ")[0]
-    if text.startswith("#") and head.isdigit():
-        return await hub.subcommittees.get(community_id, int(head))
+    picked = typed_number(text.lstrip("#").split(" ")[0]) if text.startswith("#") else None
+    if picked is not None:
+        return await hub.subcommittees.get(community_id, picked)
     try:
         return await hub.subcommittees.by_name(community_id, text)
     except DomainError:
-        if text.isdigit():
-            return await hub.subcommittees.get(community_id, int(text))
+        if (number := typed_number(text)) is not None:
+            return await hub.subcommittees.get(community_id, number)
         raise
 
 

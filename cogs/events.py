@@ -22,6 +22,7 @@ from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.events import AttendanceRow, EventChange, EventDraft, EventView
 from bot.community.identity import Identity
+from bot.community.text import typed_number
 from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg, When
 from cogs._event_render import (
@@ -80,9 +81,10 @@ def event_id(raw: str) -> int:
 
     The option is text, not a number, so that staff can search by title while typing."""
     head = raw.strip().lstrip("#").split(" ")[0] if raw.strip() else ""
-    if not head.isdigit():
+    number = typed_number(head)
+    if number is None:
         raise DomainError("event.error.not_found", id=raw.strip()[:30])
-    return int(head)
+    return number
 
 
 def event_choice(event: EventView, tz: str) -> app_commands.Choice[str]:

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
+from bot.community.text import typed_number
 from bot.community.vote_rules import NUMBER_EMOJI
 from bot.community.votes import VoteDraft, VoteView, WeightExplanation
 from bot.discord_bot import guarded, send_private
@@ -52,9 +53,10 @@ VOTES_LISTED = 100  # /votes shows every open vote, in pages
 def vote_id(raw: str) -> int:
     """The vote picked: autocomplete sends its number; 「#12」 or 「12 予算」 typed also work."""
     head = raw.strip().lstrip("#").split(" ")[0] if raw.strip() else ""
-    if not head.isdigit():
+    number = typed_number(head)
+    if number is None:
         raise DomainError("vote.error.not_found", id=raw.strip()[:30])
-    return int(head)
+    return number
 
 
 def vote_choice(vote: VoteView, tz: str) -> app_commands.Choice[str]:

@@ -27,7 +27,7 @@ from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
 from bot.community.reminders import ReminderService
 from bot.community.subcommittees import check_lead
-from bot.community.text import clean_text
+from bot.community.text import clean_text, query_text, typed_number
 from bot.config import EventSettings
 from storage.database import Database
 from storage.models import Ambassador, Event, EventCheckin, EventRsvp, SubcommitteeMember
@@ -608,11 +608,11 @@ class EventService:
         query = select(Event).where(Event.community_id == community_id)
         if not include_past:
             query = query.where(Event.status == "scheduled", Event.ends_at > now)
-        wanted = text.strip()
+        wanted = query_text(text)
         if wanted:
             conditions: list[ColumnElement[bool]] = [Event.title.ilike(f"%{wanted}%")]
-            if wanted.isdigit():
-                conditions.append(Event.id == int(wanted))
+            if (number := typed_number(wanted)) is not None:
+                conditions.append(Event.id == number)
             query = query.where(or_(*conditions))
         order = [Event.starts_at.desc()] if include_past else [Event.starts_at]
         async with self.db.transaction() as s:

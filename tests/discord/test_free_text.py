@@ -194,7 +194,7 @@ async def test_each_free_text_option_at_its_longest(
     staged: Stage, discord_limits: DiscordRequestCheck, command: str
 ) -> None:
     for item in (o for o in OPTIONS if o.command == command):
-        for seed in ("海士町の未来🌊", "👨‍👩‍👧", "ａ"):
+        for seed in ("海士町の未来🌊", "👨‍👩‍👧", "ａ", "9", "#1²", "\x00\u200b\x7f"):
             await attempt(staged, item, long_text(item.longest, seed), discord_limits)
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.community.errors import ECHO_MAX, DomainError
 from bot.community.events import EventDraft, cancel_reason
 from bot.community.profile_rules import TIMEZONE_MAX, clean_timezone
+from bot.community.text import QUERY_MAX, query_text, typed_number
 from bot.community.vote_rules import parse_quorum
 from bot.hub import Hub
 from tests.services.test_events import expect, post, staff
@@ -88,3 +89,35 @@ async def test_cancelling_checks_the_reason_before_staff_are_asked_to_confirm(hu
     found, reason = await hub.events.check_cancel(staff(hub), event.id, "  台風のため  ", is_staff=True)
     assert (found.id, reason) == (event.id, "台風のため") and not found.cancelled
     assert cancel_reason("台風のため") == reason  # the same rule as the cancellation itself
+
+
+def test_a_typed_number_is_read_only_when_it_can_be_an_id() -> None:
+    assert [typed_number(x) for x in ("12", " １２ ", "000000007", "²")] == [12, 12, 7, 2]
+    for raw in ("", "-1", "1.5", "١٢", "9" * 10, "9" * LONGEST, "12 祭り", "\x00"):
+        assert typed_number(raw) is None, raw[:20]
+
+
+def test_a_search_text_loses_control_characters_and_keeps_to_its_length() -> None:
+    assert query_text(" 港\x00の\u200b桟橋\x7f ") == "港の桟橋"
+    assert len(query_text(long_text(LONGEST))) == QUERY_MAX
+
+
+async def test_searches_and_lookups_take_any_text_without_failing(hub: Hub) -> None:
+    """Autocomplete sends what the member typed so far: NUL (which PostgreSQL refuses in a query), digits
+    past any id, thousands of characters. Each finds nothing, or says it found nothing."""
+    ref = hub.communities.by_key("ama")
+    assert ref is not None
+    for typed in ("\x00", "海士町\x00", "9" * LONGEST, long_text(LONGEST), "%_\\"):
+        assert await hub.events.search(ref.id, typed, include_past=True) == []
+        assert await hub.votes.search(ref.id, typed) == []
+        assert await hub.projects.search(ref.id, typed) == []
+        await expect("subcommittee.error.not_found", hub.subcommittees.by_name(ref.id, typed))
+        page = await hub.moderation.audit_log(ref.id, staff(hub), action=typed)
+        assert not page.lines
+    for quorum in ("9" * LONGEST, "9" * LONGEST + "%", "１００００００００%"):
+        try:
+            parse_quorum(quorum)
+        except DomainError as err:
+            assert err.key in ("vote.error.quorum_format", "vote.error.quorum_over_100")
+        else:
+            raise AssertionError(quorum[:20])
