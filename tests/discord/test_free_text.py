@@ -290,7 +290,7 @@ async def test_each_form_field_at_its_longest(
     assert fields and set(fields) <= set(VALID)
     n = 1
     for field, longest in fields.items():
-        for seed in ("海士町の未来🌊", "👨‍👩‍👧", "ａ、"):
+        for seed in ("海士町の未来🌊", "👨‍👩‍👧", "ａ、", "9", "\x00\u200b、"):
             await submit(staged, form, field, long_text(longest, seed), n, discord_limits)
             n += 1
 
