@@ -43,6 +43,7 @@ from bot.community.identity import Identity
 from bot.community.vote_rules import NUMBER_EMOJI
 from bot.config import Settings, settings_from_mapping
 from bot.discord_bot import create_discord_bot
+from bot.discord_check import DiscordRequestCheck
 from bot.hub import Hub, open_hub
 from bot.notify.vote_closer import VoteBoard
 from storage.migrate import upgrade
@@ -197,78 +198,81 @@ async def run_hub(n: int, url: str) -> tuple[float, float, float]:
     await upgrade(url)
     clock = ManualClock(START)
     hub = await open_hub(settings_for(url), clock=clock)
+    check = DiscordRequestCheck()
     try:
         bot = create_discord_bot(hub.settings, hub)
-        async with simcord.run(bot, check_errors=True) as env:
-            guild = env.create_guild("bench", id=GUILD)
-            channel = guild.create_text_channel("vote")
-            staff_role = guild.create_role("staff", permissions=discord.Permissions(manage_guild=True))
-            staff = guild.add_member(env.create_user("staff"), roles=[staff_role])
-            await hub.reconfigure(settings_for(url, staff_role.id, channel.id))
-            users = [env.create_user(f"u{i}") for i in range(n)]
-            for user in users:
-                guild.add_member(user)
-            user_ids = [u.id for u in users]
-            await load_members(hub, user_ids)
-            await staff.slash(
-                channel,
-                "vote create",
-                question="港の桟橋をどう直す?",
-                options="A案|B案|C案",
-                closes="3日",
-                weighted=True,
-            )
-            ref = hub.communities.by_key("ama")
-            assert ref is not None
-            [vote] = await hub.votes.search(ref.id)
-            assert vote.eligible == n and vote.discord_message_id is not None
-            if hub.db.dialect == "postgresql":
-                # A live database has planner statistics (autovacuum); one bulk-loaded seconds ago has none.
-                async with hub.db.engine.connect() as conn:
-                    await conn.execute(text("ANALYZE"))
-                    await conn.commit()
-            seconds = await storm(env, channel.id, vote.discord_message_id, user_ids)
-            async with hub.db.transaction() as s:
-                recorded = await s.scalar(
-                    select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote.id)
+        with check.installed():  # every request the hub sends, against Discord's limits
+            async with simcord.run(bot, check_errors=True) as env:
+                guild = env.create_guild("bench", id=GUILD)
+                channel = guild.create_text_channel("vote")
+                staff_role = guild.create_role("staff", permissions=discord.Permissions(manage_guild=True))
+                staff = guild.add_member(env.create_user("staff"), roles=[staff_role])
+                await hub.reconfigure(settings_for(url, staff_role.id, channel.id))
+                users = [env.create_user(f"u{i}") for i in range(n)]
+                for user in users:
+                    guild.add_member(user)
+                user_ids = [u.id for u in users]
+                await load_members(hub, user_ids)
+                await staff.slash(
+                    channel,
+                    "vote create",
+                    question="港の桟橋をどう直す?",
+                    options="A案|B案|C案",
+                    closes="3日",
+                    weighted=True,
                 )
-                by_option = dict(
-                    (
-                        await s.execute(
-                            select(Ballot.option, func.count())
-                            .where(Ballot.vote_id == vote.id)
-                            .group_by(Ballot.option)
-                        )
-                    ).all()
-                )
-            expected = Counter(i % OPTIONS for i in range(n))
-            assert recorded == n, f"{recorded} ballots recorded of {n}"
-            assert by_option == dict(expected), (by_option, expected)
-            # The close: move the clock past it, run the scheduler's job, note when the result is posted.
-            clock.advance(vote.closes_at - clock.now() + timedelta(seconds=1))
-            before = len(list(channel.history()))
-            [board] = [b for b in hub.notifier.boards() if isinstance(b, VoteBoard)]
-            posted_at: list[float] = []
-            post = board.post_vote_result
+                ref = hub.communities.by_key("ama")
+                assert ref is not None
+                [vote] = await hub.votes.search(ref.id)
+                assert vote.eligible == n and vote.discord_message_id is not None
+                if hub.db.dialect == "postgresql":
+                    # A live database has planner statistics (autovacuum); one bulk-loaded just now has none.
+                    async with hub.db.engine.connect() as conn:
+                        await conn.execute(text("ANALYZE"))
+                        await conn.commit()
+                seconds = await storm(env, channel.id, vote.discord_message_id, user_ids)
+                async with hub.db.transaction() as s:
+                    recorded = await s.scalar(
+                        select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote.id)
+                    )
+                    by_option = dict(
+                        (
+                            await s.execute(
+                                select(Ballot.option, func.count())
+                                .where(Ballot.vote_id == vote.id)
+                                .group_by(Ballot.option)
+                            )
+                        ).all()
+                    )
+                expected = Counter(i % OPTIONS for i in range(n))
+                assert recorded == n, f"{recorded} ballots recorded of {n}"
+                assert by_option == dict(expected), (by_option, expected)
+                # The close: move the clock past it, run the scheduler's job, note when the result is posted.
+                clock.advance(vote.closes_at - clock.now() + timedelta(seconds=1))
+                before = len(list(channel.history()))
+                [board] = [b for b in hub.notifier.boards() if isinstance(b, VoteBoard)]
+                posted_at: list[float] = []
+                post = board.post_vote_result
 
-            async def timed(view: Any) -> None:
-                await post(view)
-                posted_at.append(time.perf_counter())
+                async def timed(view: Any) -> None:
+                    await post(view)
+                    posted_at.append(time.perf_counter())
 
-            board.post_vote_result = timed  # type: ignore[method-assign,assignment]
-            began = time.perf_counter()
-            await hub.vote_closer.run_due()
-            await env.settle(timeout=SETTLE_SECONDS)
-            done = time.perf_counter()
-            assert len(list(channel.history())) > before and posted_at, "no result was posted"
-            close_seconds = posted_at[0] - began
-            points_seconds = done - posted_at[0]
-            closed = await hub.votes.get(ref.id, vote.id)
-            assert closed.result is not None and [o.count for o in closed.result.options] == [
-                expected[i] for i in range(OPTIONS)
-            ]
-            assert await hub.contributions.points(Identity(ref.id, "discord", str(user_ids[0]))) == 1
-            return seconds, close_seconds, points_seconds
+                board.post_vote_result = timed  # type: ignore[method-assign,assignment]
+                began = time.perf_counter()
+                await hub.vote_closer.run_due()
+                await env.settle(timeout=SETTLE_SECONDS)
+                done = time.perf_counter()
+                assert len(list(channel.history())) > before and posted_at, "no result was posted"
+                close_seconds = posted_at[0] - began
+                points_seconds = done - posted_at[0]
+                closed = await hub.votes.get(ref.id, vote.id)
+                assert closed.result is not None and [o.count for o in closed.result.options] == [
+                    expected[i] for i in range(OPTIONS)
+                ]
+                assert await hub.contributions.points(Identity(ref.id, "discord", str(user_ids[0]))) == 1
+            assert not check.refusals, check.report()
+        return seconds, close_seconds, points_seconds
     finally:
         await hub.close()
 

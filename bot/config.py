@@ -277,6 +277,7 @@ class VoteSettings(_Section):
 
 DISCORD_CHANNEL_LIMIT = 500
 DISCORD_ROLE_LIMIT = 250
+DISCORD_LINK_URL_MAX = 512  # a link button's URL (the privacy notice on /register)
 
 
 class SubcommitteeSettings(_Section):
@@ -355,6 +356,17 @@ class CommunitySettings(_Section):
                     "(add that category, or name another one here)"
                 )
         return self
+
+    @field_validator("privacy_notice_url")
+    @classmethod
+    def _button_url(cls, v: str) -> str:
+        """Shown as a link button on /register: Discord refuses a button whose URL is longer."""
+        if len(v) > DISCORD_LINK_URL_MAX:
+            raise ValueError(
+                f"at most {DISCORD_LINK_URL_MAX} characters (Discord's limit for a link button's URL), "
+                f"not {len(v)}"
+            )
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -496,6 +508,9 @@ def _check_required_secrets(settings: Settings) -> None:
 _SECRET_FIELDS = {"token", "channel_secret", "channel_access_token", "url"}
 
 
+ECHO_MAX = 80  # characters of a wrong value an error line repeats
+
+
 def _one_line(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ""
@@ -517,6 +532,7 @@ def _one_line(exc: ValidationError) -> str:
         and "input" in err
         and not whole_section
     ):
-        shown = f", got {err['input']!r}"
+        echoed = repr(err["input"])  # the start of it: a value can be as long as anyone typed
+        shown = f", got {echoed if len(echoed) <= ECHO_MAX else echoed[: ECHO_MAX - 1] + '…'}"
     where = f"{loc}: " if loc else ""
     return f"config error: {where}{msg}{shown}"

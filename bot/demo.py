@@ -25,6 +25,7 @@ from bot.community.identity import Identity
 from bot.community.statements import verify_statement
 from bot.config import Settings, settings_from_mapping
 from bot.discord_bot import create_discord_bot
+from bot.discord_check import DiscordRequestCheck
 from bot.hub import Hub, open_hub
 from bot.line.standin import (
     LineStandIn,
@@ -711,6 +712,7 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
             "関係人口 ambassador hub: offline demo (simulated Discord + LINE, SQLite at "
             f"{path if keep else 'a temporary file'})"
         )
+        check = DiscordRequestCheck()  # Discord's limits (bot/discord_check)
         async with LineStandIn() as api:
             settings = demo_settings(url, api.base_url)
             # Simulated time: reminders fire when the demo moves the clock, not after real days.
@@ -724,18 +726,19 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
                 await web.TCPSite(runner, "127.0.0.1", 0).start()
                 base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
                 try:
-                    async with simcord.run(bot) as env, aiohttp.ClientSession() as http:
-                        guild = env.create_guild("海士町アンバサダー", id=DEMO_GUILD)
-                        channel = guild.create_text_channel("ひろば")
-                        role = guild.create_role("アンバサダー")
-                        staff_role = guild.create_role("運営スタッフ")
-                        announce = guild.create_text_channel("お知らせ")
-                        await hub.reconfigure(
-                            demo_settings(url, api.base_url, role.id, staff_role.id, announce.id)
-                        )
-                        demo = Demo(hub, api, app, base_url, http, transcript)
-                        demo.announce = announce
-                        await _scenes(demo, env, guild, channel, role)
+                    with check.installed():  # every request to the simulated Discord is checked
+                        async with simcord.run(bot) as env, aiohttp.ClientSession() as http:
+                            guild = env.create_guild("海士町アンバサダー", id=DEMO_GUILD)
+                            channel = guild.create_text_channel("ひろば")
+                            role = guild.create_role("アンバサダー")
+                            staff_role = guild.create_role("運営スタッフ")
+                            announce = guild.create_text_channel("お知らせ")
+                            await hub.reconfigure(
+                                demo_settings(url, api.base_url, role.id, staff_role.id, announce.id)
+                            )
+                            demo = Demo(hub, api, app, base_url, http, transcript)
+                            demo.announce = announce
+                            await _scenes(demo, env, guild, channel, role)
                 finally:
                     await runner.cleanup()
             finally:
@@ -744,12 +747,17 @@ async def run_demo(keep: str | None = None, out: Callable[[str], None] = print) 
         out(
             f"\nLINE Messaging API stand-in received {len(api.requests)} requests "
             f"({len(api.replies())} replies, {len(api.pushes())} pushes), each checked against LINE's "
-            f"OpenAPI files. Demo finished."
+            f"OpenAPI files."
         )
+        out(check.summary())
     logging.getLogger().handlers.clear()
     if refused:
         out(f"\nLINE would have refused {len(refused)} request(s) the hub sent:")
         for violation in refused:
             out(str(violation))
+    if check.refusals:  # Discord would have refused these: the demo is not clean
+        out(check.report())
+    if refused or check.refusals:
         return 1
+    out("Demo finished.")
     return 0

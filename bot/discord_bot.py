@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.discord_translator import CommandTranslator
 from bot.hub import Hub, open_hub
 from bot.i18n import pick_language
+from cogs._limits import MESSAGE_MAX, shorten
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ class DiscordSink:
     ) -> bool:
         try:
             user = self.bot.get_user(int(external_id)) or await self.bot.fetch_user(int(external_id))
-            await user.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+            await user.send(shorten(text, MESSAGE_MAX), allowed_mentions=discord.AllowedMentions.none())
         except (discord.HTTPException, ValueError) as exc:  # DMs closed, unknown user
             log.info(
                 "Discord DM not delivered", extra={"community_id": community_id, "error": type(exc).__name__}

@@ -17,6 +17,7 @@ import discord
 from bot.community.errors import DomainError
 from bot.community.events import RSVP_CHOICES, EventView
 from bot.i18n import Msg, Translator
+from cogs._limits import EMBED_DESCRIPTION_MAX, EMBED_TITLE_MAX, FIELD_VALUE_MAX, shorten
 from cogs._render import BRAND_COLOUR
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ RSVP_STYLES = {
     "declined": discord.ButtonStyle.danger,
 }
 CANCELLED_COLOUR = discord.Colour.dark_grey()
-EMBED_DESCRIPTION_MAX = 4000
-FIELD_MAX = 1024
 
 
 def rsvp_custom_id(event_id: int, choice: str) -> str:
@@ -63,10 +62,6 @@ def joined_fields(fields: tuple[str, ...] | list[str]) -> Msg | str:
     for name in reversed(fields[:-1]):
         msg = Msg("discord.event.list_join", {"head": Msg(f"event.field.{name}"), "tail": msg})
     return msg
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class RsvpHandler(Protocol):
@@ -122,8 +117,8 @@ def announcement_embed(tr: Translator, lang: str, event: EventView, now: datetim
     else:
         title, description = event.title, event.description
     embed = discord.Embed(
-        title=clip(title, 256),
-        description=clip(description, EMBED_DESCRIPTION_MAX) or None,
+        title=shorten(title, EMBED_TITLE_MAX),
+        description=shorten(description, EMBED_DESCRIPTION_MAX) or None,
         colour=CANCELLED_COLOUR if event.cancelled else BRAND_COLOUR,
     )
     embed.add_field(
@@ -132,9 +127,13 @@ def announcement_embed(tr: Translator, lang: str, event: EventView, now: datetim
         inline=False,
     )
     if event.place:
-        embed.add_field(name=tr.t(lang, "discord.event.post.place"), value=clip(event.place, FIELD_MAX))
+        embed.add_field(
+            name=tr.t(lang, "discord.event.post.place"), value=shorten(event.place, FIELD_VALUE_MAX)
+        )
     if event.online_url:
-        embed.add_field(name=tr.t(lang, "discord.event.post.online"), value=clip(event.online_url, FIELD_MAX))
+        embed.add_field(
+            name=tr.t(lang, "discord.event.post.online"), value=shorten(event.online_url, FIELD_VALUE_MAX)
+        )
     if event.capacity is None:
         going = tr.t(lang, "discord.event.post.count", count=event.going)
     else:

@@ -16,15 +16,16 @@ from discord import app_commands
 
 from bot.community.errors import DomainError
 from bot.community.projects import ProjectView
+from bot.community.text import typed_number
 from bot.i18n import Translator
-from cogs._event_render import EMBED_DESCRIPTION_MAX, FIELD_MAX, clip, stamp
+from cogs._event_render import stamp
+from cogs._limits import CHOICE_NAME_MAX, EMBED_DESCRIPTION_MAX, EMBED_TITLE_MAX, FIELD_VALUE_MAX, shorten
 from cogs._render import BRAND_COLOUR
 
 if TYPE_CHECKING:
     from bot.discord_bot import HubBot
 
 APPLY_TEMPLATE = r"project:(?P<id>[0-9]+):apply"
-CHOICE_NAME_MAX = 100
 
 
 def apply_custom_id(project_id: int) -> str:
@@ -34,9 +35,10 @@ def apply_custom_id(project_id: int) -> str:
 def project_id(raw: str) -> int:
     """The project picked: autocomplete sends its number; 「#12」 or 「12 授業」 typed also work."""
     head = raw.strip().lstrip("#").split(" ")[0] if raw.strip() else ""
-    if not head.isdigit():
+    number = typed_number(head)
+    if number is None:
         raise DomainError("project.error.not_found", id=raw.strip()[:30])
-    return int(head)
+    return number
 
 
 def project_choice(project: ProjectView, tz: str) -> app_commands.Choice[str]:
@@ -44,7 +46,7 @@ def project_choice(project: ProjectView, tz: str) -> app_commands.Choice[str]:
     date = project.deadline.astimezone(ZoneInfo(tz)).strftime("%Y/%m/%d")
     suffix = f" (〆 {date})"
     head = f"#{project.id} "
-    title = clip(project.title, CHOICE_NAME_MAX - len(head) - len(suffix))
+    title = shorten(project.title, CHOICE_NAME_MAX - len(head) - len(suffix))
     return app_commands.Choice(name=f"{head}{title}{suffix}", value=str(project.id))
 
 
@@ -53,14 +55,14 @@ def project_embed(
 ) -> discord.Embed:
     """The public call for help: what is needed, which skills, by when (each reader's zone), where."""
     embed = discord.Embed(
-        title=clip(project.title, 256),
-        description=clip(project.needs, EMBED_DESCRIPTION_MAX),
+        title=shorten(project.title, EMBED_TITLE_MAX),
+        description=shorten(project.needs, EMBED_DESCRIPTION_MAX),
         colour=BRAND_COLOUR,
     )
     sep = tr.t(lang, "profile.list_separator")
     embed.add_field(
         name=tr.t(lang, "discord.project.post.skills"),
-        value=clip(sep.join(project.skills), FIELD_MAX),
+        value=shorten(sep.join(project.skills), FIELD_VALUE_MAX),
         inline=False,
     )
     embed.add_field(
@@ -69,14 +71,16 @@ def project_embed(
         inline=False,
     )
     if project.place:
-        embed.add_field(name=tr.t(lang, "discord.project.post.place"), value=clip(project.place, FIELD_MAX))
+        embed.add_field(
+            name=tr.t(lang, "discord.project.post.place"), value=shorten(project.place, FIELD_VALUE_MAX)
+        )
     if project.online:
         embed.add_field(
             name=tr.t(lang, "discord.project.post.online"), value=tr.t(lang, "discord.project.post.online_ok")
         )
     if subcommittee:
         embed.add_field(
-            name=tr.t(lang, "discord.project.post.subcommittee"), value=clip(subcommittee, FIELD_MAX)
+            name=tr.t(lang, "discord.project.post.subcommittee"), value=shorten(subcommittee, FIELD_VALUE_MAX)
         )
     embed.set_footer(text=tr.t(lang, "discord.project.post.footer", id=project.id))
     return embed

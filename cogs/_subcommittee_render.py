@@ -13,9 +13,10 @@ from discord import app_commands
 from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.subcommittees import SubcommitteeView, name_key
+from bot.community.text import typed_number
 from bot.i18n import Translator
 from bot.notify.digests import Activity
-from cogs._event_render import clip
+from cogs._limits import CHOICE_NAME_MAX, CHOICES_MAX, FIELD_VALUE_MAX, fair_shares, shorten
 from cogs._staff import is_staff
 
 if TYPE_CHECKING:
@@ -24,13 +25,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_NAME_MAX = 100
-CHOICES_MAX = 25
-
 
 def subcommittee_choice(sub: SubcommitteeView) -> app_commands.Choice[str]:
     """Shown by name; the value carries the id (「#12」), so a renamed or look-alike name cannot mislead."""
-    return app_commands.Choice(name=clip(sub.name, CHOICE_NAME_MAX), value=f"#{sub.id}")
+    return app_commands.Choice(name=shorten(sub.name, CHOICE_NAME_MAX), value=f"#{sub.id}")
 
 
 def choices(found: list[SubcommitteeView], current: str) -> list[app_commands.Choice[str]]:
@@ -66,27 +64,28 @@ async def find_subcommittee(hub: Hub, community_id: int, raw: str) -> Subcommitt
     """The subcommittee an option names: 「#12」 from autocomplete, else its name as typed (any width or
     case), else a bare number as its id."""
     text = raw.strip()
-    head = text.lstrip("#").split(" ")[0]
-    if text.startswith("#") and head.isdigit():
-        return await hub.subcommittees.get(community_id, int(head))
+    picked = typed_number(text.lstrip("#").split(" ")[0]) if text.startswith("#") else None
+    if picked is not None:
+        return await hub.subcommittees.get(community_id, picked)
     try:
         return await hub.subcommittees.by_name(community_id, text)
     except DomainError:
-        if text.isdigit():
-            return await hub.subcommittees.get(community_id, int(text))
+        if (number := typed_number(text)) is not None:
+            return await hub.subcommittees.get(community_id, number)
         raise
 
 
 def suggestion_lines(tr: Translator, lang: str, found: list[SubcommitteeView]) -> str | None:
-    """「・食と農 (food, farming)」 for each suggestion, then how to join; None when nothing fits."""
+    """「・食と農 (food, farming)」 for each suggestion, then how to join; None when nothing fits. Within one
+    embed field (on the welcome card): long names and tags share the room, the how-to stays whole."""
     if not found:
         return None
     sep = tr.t(lang, "profile.list_separator")
     lines = [
         tr.t(lang, "discord.subcommittee.suggest.line", name=s.name, tags=sep.join(s.tags)) for s in found
     ]
-    lines.append(tr.t(lang, "discord.subcommittee.suggest.how"))
-    return "\n".join(lines)
+    how = tr.t(lang, "discord.subcommittee.suggest.how")
+    return "\n".join([*fair_shares(lines, FIELD_VALUE_MAX - len(how) - len(lines)), how])
 
 
 async def change_role(guild: discord.Guild, user_id: int, role_id: int | None, *, give: bool) -> bool:

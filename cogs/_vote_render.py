@@ -19,7 +19,8 @@ from bot.charts.vote_chart import vote_chart
 from bot.community.vote_rules import NUMBER_EMOJI
 from bot.community.votes import VoteResult, VoteView
 from bot.i18n import Msg, Translator
-from cogs._event_render import FIELD_MAX, clip, stamp
+from cogs._event_render import stamp
+from cogs._limits import BUTTON_LABEL_MAX, EMBED_TITLE_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, shorten
 from cogs._render import BRAND_COLOUR
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ VOTE_TEMPLATE = r"vote:(?P<id>[0-9]+):(?P<option>[0-9]|clear)"
 CLEAR = "clear"
 CLOSED_COLOUR = discord.Colour.dark_grey()
 RESULT_COLOUR = discord.Colour(0xE87722)  # the chart's winner colour
-BUTTON_LABEL_MAX = 80
-TITLE_MAX = 256
 
 
 def vote_custom_id(vote_id: int, option: int | None) -> str:
@@ -77,7 +76,7 @@ def vote_embed(tr: Translator, lang: str, vote: VoteView) -> discord.Embed:
     else:
         title, colour = tr.t(lang, "discord.vote.post.closed_title", question=vote.question), CLOSED_COLOUR
     embed = discord.Embed(
-        title=clip(title, TITLE_MAX),
+        title=shorten(title, EMBED_TITLE_MAX),
         description="\n".join(option_line(i, label) for i, label in enumerate(vote.options)),
         colour=colour,
     )
@@ -121,7 +120,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
     def __init__(self, vote_id: int, option: int | None, *, label: str = "", disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
-                label=clip(label or str(option), BUTTON_LABEL_MAX),
+                label=shorten(label or str(option), BUTTON_LABEL_MAX),
                 style=discord.ButtonStyle.secondary if option is None else discord.ButtonStyle.primary,
                 custom_id=vote_custom_id(vote_id, option),
                 disabled=disabled,
@@ -175,7 +174,7 @@ def result_embed(
     """Counts (and weighted totals), turnout, quorum and the outcome; ``live`` for an open vote."""
     title_key = "discord.vote.result.live_title" if live else "discord.vote.result.title"
     embed = discord.Embed(
-        title=clip(tr.t(lang, title_key, id=vote.id, question=vote.question), TITLE_MAX),
+        title=shorten(tr.t(lang, title_key, id=vote.id, question=vote.question), EMBED_TITLE_MAX),
         description=None if live else outcome_text(tr, lang, vote, result),
         colour=BRAND_COLOUR if live else RESULT_COLOUR,
     )
@@ -191,7 +190,9 @@ def result_embed(
         else:
             value = tr.t(lang, "discord.vote.result.count", count=option.count)
         name = option_line(option.index, option.label) + (" 🏆" if option.index in winners else "")
-        embed.add_field(name=clip(name, TITLE_MAX), value=clip(value, FIELD_MAX), inline=False)
+        embed.add_field(
+            name=shorten(name, FIELD_NAME_MAX), value=shorten(value, FIELD_VALUE_MAX), inline=False
+        )
     embed.add_field(
         name=tr.t(lang, "discord.vote.result.turnout"),
         value=tr.t(

@@ -24,7 +24,7 @@ from bot.community.profile_rules import CONNECTIONS, LANGUAGES
 from bot.community.segments import build_segment
 from bot.discord_bot import guarded, send_private
 from bot.notify.broadcasts import BroadcastDraft, BroadcastReport, describe_segment
-from cogs._event_render import clip
+from cogs._limits import MESSAGE_MAX, shorten
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
 from cogs._subcommittee_render import find_subcommittee, subcommittee_options
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANNOUNCE_BUTTONS = ("announce:confirm", "announce:cancel", "announce:retry")
-MESSAGE_MAX = 2000
-CHOICES_MAX = 25
 
 
 def actor(interaction: discord.Interaction[Any]) -> str:
@@ -76,7 +74,9 @@ class StaffNotices:
             log.warning("channel not found for a hub notice", extra={"channel_id": channel_id})
             return None
         try:
-            message = await channel.send(text[:MESSAGE_MAX], allowed_mentions=discord.AllowedMentions.none())
+            message = await channel.send(
+                shorten(text, MESSAGE_MAX), allowed_mentions=discord.AllowedMentions.none()
+            )
         except discord.HTTPException as exc:
             log.warning("hub notice not posted", extra={"channel_id": channel_id, "status": exc.status})
             return None
@@ -234,7 +234,7 @@ class Broadcasts(commands.Cog):
         if p.unreachable:
             lines.append(t(lang, "discord.announce.unreachable", count=p.unreachable))
         lines.append(t(lang, "discord.announce.both_apps"))
-        return clip("\n".join(lines), MESSAGE_MAX)
+        return shorten("\n".join(lines), MESSAGE_MAX)
 
     async def show_report(
         self, interaction: discord.Interaction[Any], ref: CommunityRef, lang: str, report: BroadcastReport

@@ -14,7 +14,18 @@ from bot.community.identity import Identity
 from bot.discord_bot import guarded, send_private
 from bot.discord_translator import fixed_choice
 from bot.i18n import Msg
+from cogs._limits import (
+    CHOICES_MAX,
+    EMBED_DESCRIPTION_MAX,
+    EMBED_TITLE_MAX,
+    EmbedParts,
+    Field,
+    join_lines,
+    shorten,
+)
+from cogs._pages import page_buttons, send_pages
 from cogs._render import BRAND_COLOUR
+from cogs._views import ExpiredPanels
 
 if TYPE_CHECKING:
     from bot.discord_bot import HubBot
@@ -35,9 +46,15 @@ def category_param(bot: HubBot, ref: CommunityRef, key: str) -> Msg | str:
     return category_name(bot, ref, ref.default_language, key)
 
 
+PAGES = "contributions-pages"
+
+
 class Contributions(commands.Cog):
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_view(ExpiredPanels(self.bot, page_buttons(PAGES), ()))
 
     async def categories(
         self, interaction: discord.Interaction[Any], current: str
@@ -51,7 +68,7 @@ class Contributions(commands.Cog):
             app_commands.Choice(name=category_name(self.bot, ref, lang, c.key), value=c.key)
             for c in ref.settings.contributions.categories
         ]
-        return [c for c in choices if wanted in c.name.casefold() or wanted in c.value][:25]
+        return [c for c in choices if wanted in c.name.casefold() or wanted in c.value][:CHOICES_MAX]
 
     @app_commands.command(name="contribute", description="Log a contribution")
     @app_commands.describe(
@@ -199,25 +216,21 @@ class Contributions(commands.Cog):
         items = await self.bot.hub.contributions.history(who, limit=10)
         total = await self.bot.hub.contributions.points(who)
         pending = await self.bot.hub.contributions.pending_count(who)
-        embed = discord.Embed(
-            title=self.bot.t(lang, "discord.history.title", name=view.display_name or ""),
-            description=self.bot.t(lang, "discord.history.summary", total=total, pending=pending),
-            colour=BRAND_COLOUR,
-        )
-        if not items:
-            embed.add_field(name="—", value=self.bot.t(lang, "discord.history.empty"), inline=False)
+        fields = [] if items else [Field("—", self.bot.t(lang, "discord.history.empty"))]
         for item in items:
             status = self.bot.t(lang, f"contribution.status.{item.status}")
             name = category_name(self.bot, ref, lang, item.category)
-            value = item.description[:200] or "—"
+            value = item.description or "—"
             if item.reason:
-                value += "\n" + self.bot.t(lang, "discord.history.reason", reason=item.reason[:200])
-            embed.add_field(
-                name=f"#{item.seq} {item.occurred_on} {name} · {item.points}pt · {status}",
-                value=value,
-                inline=False,
-            )
-        await send_private(interaction, embed=embed)
+                value += "\n" + self.bot.t(lang, "discord.history.reason", reason=item.reason)
+            fields.append(Field(f"#{item.seq} {item.occurred_on} {name} · {item.points}pt · {status}", value))
+        pages = EmbedParts(
+            title=self.bot.t(lang, "discord.history.title", name=view.display_name or ""),
+            description=self.bot.t(lang, "discord.history.summary", total=total, pending=pending),
+            fields=fields,
+            colour=BRAND_COLOUR,
+        ).pages()
+        await send_pages(interaction, pages, self.bot, lang, PAGES)
 
     @app_commands.command(name="leaderboard", description="Contribution ranking")
     @app_commands.describe(period="Period", category="Kind of contribution")
@@ -243,8 +256,9 @@ class Contributions(commands.Cog):
             title += f" · {category_name(self.bot, ref, lang, category)}"
         lines = [f"{r.rank}. No.{r.member_number} {r.display_name or ''} — {r.points}pt" for r in rows]
         embed = discord.Embed(
-            title=title,
-            description="\n".join(lines) or self.bot.t(lang, "discord.leaderboard.empty"),
+            title=shorten(title, EMBED_TITLE_MAX),
+            description=join_lines(lines, EMBED_DESCRIPTION_MAX)
+            or self.bot.t(lang, "discord.leaderboard.empty"),
             colour=BRAND_COLOUR,
         )
         await send_private(interaction, embed=embed)

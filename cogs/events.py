@@ -22,18 +22,28 @@ from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
 from bot.community.events import AttendanceRow, EventChange, EventDraft, EventView
 from bot.community.identity import Identity
+from bot.community.text import typed_number
 from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg, When
 from cogs._event_render import (
-    FIELD_MAX,
     EventAnnouncements,
     RsvpButton,
     announcement,
-    clip,
     discord_span,
     joined_fields,
     where_text,
 )
+from cogs._limits import (
+    CHOICE_NAME_MAX,
+    SCHEDULED_DESCRIPTION_MAX,
+    SCHEDULED_LOCATION_MAX,
+    SCHEDULED_NAME_MAX,
+    EmbedParts,
+    Field,
+    line_fields,
+    shorten,
+)
+from cogs._pages import page_buttons, send_pages
 from cogs._render import BRAND_COLOUR
 from cogs._staff import is_staff, require_staff
 from cogs._subcommittee_render import author_scope, subcommittee_options
@@ -44,15 +54,18 @@ if TYPE_CHECKING:
     from bot.discord_bot import HubBot
 
 CANCEL_BUTTONS = ("event-cancel:confirm", "event-cancel:keep")
+PAGES = "event-pages"
+EVENTS_LISTED = 100  # /events shows every upcoming event (of the next hundred), in pages
+WHERE_SHOWN = 200
 ATTENDANCE_ORDER = ("going", "waitlist", "maybe", "declined", "walk-in")
-CHOICE_NAME_MAX = 100
-SCHEDULED_NAME_MAX = 100
-SCHEDULED_LOCATION_MAX = 100
-SCHEDULED_DESCRIPTION_MAX = 1000
 
 
 def staff_identity(interaction: discord.Interaction[Any], ref: CommunityRef) -> Identity:
     return Identity(ref.id, "discord", str(interaction.user.id))
+
+
+def attendee_line(row: AttendanceRow) -> str:
+    return f"{'✅' if row.checked_in else '・'} No.{row.member_number} {row.display_name or ''}".rstrip()
 
 
 def when_of(event: EventView) -> When:
@@ -68,9 +81,10 @@ def event_id(raw: str) -> int:
 
     The option is text, not a number, so that staff can search by title while typing."""
     head = raw.strip().lstrip("#").split(" ")[0] if raw.strip() else ""
-    if not head.isdigit():
+    number = typed_number(head)
+    if number is None:
         raise DomainError("event.error.not_found", id=raw.strip()[:30])
-    return int(head)
+    return number
 
 
 def event_choice(event: EventView, tz: str) -> app_commands.Choice[str]:
@@ -78,7 +92,7 @@ def event_choice(event: EventView, tz: str) -> app_commands.Choice[str]:
     date = event.starts_at.astimezone(ZoneInfo(tz)).strftime("%Y/%m/%d %H:%M")
     suffix = f" ({date})"
     head = f"#{event.id} "
-    title = clip(event.title, CHOICE_NAME_MAX - len(head) - len(suffix))
+    title = shorten(event.title, CHOICE_NAME_MAX - len(head) - len(suffix))
     return app_commands.Choice(name=f"{head}{title}{suffix}", value=str(event.id))
 
 
@@ -144,7 +158,7 @@ class Events(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(RsvpButton)
-        self.bot.add_view(ExpiredPanels(self.bot, CANCEL_BUTTONS, ()))
+        self.bot.add_view(ExpiredPanels(self.bot, CANCEL_BUTTONS + page_buttons(PAGES), ()))
         self.bot.hub.notifier.attach_board(self.board)
 
     async def cog_unload(self) -> None:
@@ -278,13 +292,13 @@ class Events(commands.Cog):
             return self.bot.t(lang, "discord.event.scheduled.failed")
         try:
             scheduled = await guild.create_scheduled_event(
-                name=clip(event.title, SCHEDULED_NAME_MAX),
+                name=shorten(event.title, SCHEDULED_NAME_MAX),
                 start_time=event.starts_at,
                 end_time=event.ends_at,
                 entity_type=discord.EntityType.external,
                 privacy_level=discord.PrivacyLevel.guild_only,
-                location=clip(where_text(event) or ref.name, SCHEDULED_LOCATION_MAX),
-                description=clip(event.description, SCHEDULED_DESCRIPTION_MAX),
+                location=shorten(where_text(event) or ref.name, SCHEDULED_LOCATION_MAX),
+                description=shorten(event.description, SCHEDULED_DESCRIPTION_MAX),
             )
         except discord.HTTPException:  # Forbidden: the bot lacks Manage Events
             return self.bot.t(lang, "discord.event.scheduled.failed")
@@ -306,12 +320,12 @@ class Events(commands.Cog):
             scheduled = await self._scheduled(ref, event)
             if scheduled is not None:
                 await scheduled.edit(
-                    name=clip(event.title, SCHEDULED_NAME_MAX),
-                    description=clip(event.description, SCHEDULED_DESCRIPTION_MAX),
+                    name=shorten(event.title, SCHEDULED_NAME_MAX),
+                    description=shorten(event.description, SCHEDULED_DESCRIPTION_MAX),
                     start_time=event.starts_at,
                     end_time=event.ends_at,
                     entity_type=discord.EntityType.external,
-                    location=clip(where_text(event) or ref.name, SCHEDULED_LOCATION_MAX),
+                    location=shorten(where_text(event) or ref.name, SCHEDULED_LOCATION_MAX),
                 )
         except discord.HTTPException:
             return False
@@ -434,13 +448,11 @@ class Events(commands.Cog):
     async def cancel(self, interaction: discord.Interaction[Any], event: str, reason: str) -> None:
         ref = self.bot.community_of(interaction)
         who = staff_identity(interaction, ref)
-        found = await self.bot.hub.events.check_manager(
-            who, event_id(event), is_staff=is_staff(interaction, ref)
-        )
+        found, clean_reason = await self.bot.hub.events.check_cancel(
+            who, event_id(event), reason, is_staff=is_staff(interaction, ref)
+        )  # the reason's rule first: the confirmation shows it as it will be sent
         lang = await self.bot.language_of(interaction)
-        if found.cancelled:
-            raise DomainError("event.error.cancelled")
-        panel = CancelPanel(self, interaction.user.id, lang, ref, found.id, reason)
+        panel = CancelPanel(self, interaction.user.id, lang, ref, found.id, clean_reason)
         text = self.bot.t(
             lang,
             "discord.event.cancel.confirm",
@@ -449,7 +461,7 @@ class Events(commands.Cog):
             title=found.title,
             when=when_of(found),
             count=found.going + found.maybe + found.waitlist,
-            reason=reason,
+            reason=clean_reason,
         )
         await send_private(interaction, content=text, view=panel)
 
@@ -517,10 +529,14 @@ class Events(commands.Cog):
         lang = await self.bot.language_of(interaction)
         found = await self.bot.hub.events.get(ref.id, event_id(event))
         rows = await self.bot.hub.events.attendance(ref.id, found.id)
-        embed = discord.Embed(
-            title=clip(
-                self.bot.t(lang, "discord.event.attendees_title", id=found.id, title=found.title), 256
-            ),
+        fields = [] if rows else [Field("—", self.bot.t(lang, "discord.event.attendees_empty"))]
+        for status in ATTENDANCE_ORDER:
+            group = [r for r in rows if r.status == status]
+            if group:
+                heading = f"{self.bot.t(lang, f'event.status.{status}')} ({len(group)})"
+                fields += line_fields(heading, [attendee_line(r) for r in group])
+        pages = EmbedParts(
+            title=self.bot.t(lang, "discord.event.attendees_title", id=found.id, title=found.title),
             description=self.bot.t(
                 lang,
                 "discord.event.attendees_summary",
@@ -529,34 +545,10 @@ class Events(commands.Cog):
                 maybe=found.maybe,
                 checked_in=found.checked_in,
             ),
+            fields=fields,
             colour=BRAND_COLOUR,
-        )
-        if not rows:
-            embed.add_field(name="—", value=self.bot.t(lang, "discord.event.attendees_empty"), inline=False)
-        for status in ATTENDANCE_ORDER:
-            group = [r for r in rows if r.status == status]
-            if group:
-                embed.add_field(
-                    name=f"{self.bot.t(lang, f'event.status.{status}')} ({len(group)})",
-                    value=self.attendee_lines(lang, group),
-                    inline=False,
-                )
-        await send_private(interaction, embed=embed)
-
-    def attendee_lines(self, lang: str, rows: list[AttendanceRow]) -> str:
-        lines: list[str] = []
-        size = 0
-        for shown, row in enumerate(rows):
-            line = (
-                f"{'✅' if row.checked_in else '・'} No.{row.member_number} {row.display_name or ''}".rstrip()
-            )
-            more = self.bot.t(lang, "discord.event.more", count=len(rows) - shown)
-            if size + len(line) + 1 > FIELD_MAX - len(more) - 1:
-                lines.append(more)
-                break
-            lines.append(line)
-            size += len(line) + 1
-        return "\n".join(lines)
+        ).pages()
+        await send_pages(interaction, pages, self.bot, lang, PAGES)
 
     # --- members -------------------------------------------------------------------------------------
     async def rsvp(self, interaction: discord.Interaction[Any], event_id: int, choice: str) -> None:
@@ -616,17 +608,15 @@ class Events(commands.Cog):
         ref = self.bot.community_of(interaction)
         lang = await self.bot.language_of(interaction)
         who = Identity(ref.id, "discord", str(interaction.user.id))
-        items = await self.bot.hub.events.upcoming(ref.id, who)
-        embed = discord.Embed(title=self.bot.t(lang, "discord.events.title"), colour=BRAND_COLOUR)
-        if not items:
-            embed.description = self.bot.t(lang, "discord.events.empty")
+        items = await self.bot.hub.events.upcoming(ref.id, who, limit=EVENTS_LISTED)
         guild_id = ref.settings.discord.guild_id if ref.settings.discord else None
+        fields: list[Field] = []
         for item in items:
             e = item.event
             lines = [discord_span(e.starts_at, e.ends_at)]
             where = where_text(e)
             if where:
-                lines.append(clip(where, 200))
+                lines.append(shorten(where, WHERE_SHOWN))
             if e.capacity is not None:
                 lines.append(
                     self.bot.t(lang, "discord.events.seats", left=e.seats_left or 0, capacity=e.capacity)
@@ -639,11 +629,15 @@ class Events(commands.Cog):
             if guild_id and e.discord_channel_id and e.discord_message_id:
                 url = f"https://discord.com/channels/{guild_id}/{e.discord_channel_id}/{e.discord_message_id}"
                 lines.append(self.bot.t(lang, "discord.events.open_post", url=url))
-            embed.add_field(
-                name=clip(f"#{e.id} {e.title}", 256), value=clip("\n".join(lines), FIELD_MAX), inline=False
-            )
-        embed.set_footer(text=self.bot.t(lang, "discord.events.footer"))
-        await send_private(interaction, embed=embed)
+            fields.append(Field(f"#{e.id} {e.title}", "\n".join(lines)))
+        pages = EmbedParts(
+            title=self.bot.t(lang, "discord.events.title"),
+            description=None if items else self.bot.t(lang, "discord.events.empty"),
+            fields=fields,
+            footer=self.bot.t(lang, "discord.events.footer"),
+            colour=BRAND_COLOUR,
+        ).pages()
+        await send_pages(interaction, pages, self.bot, lang, PAGES)
 
     @app_commands.command(name="calendar", description="Add to your calendar (.ics)")
     @app_commands.describe(event="Event (empty: all yours)")

@@ -21,8 +21,11 @@ from bot.community.privacy import staff_labels
 from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg
 from bot.i18n.times import JAPAN
+from cogs._limits import CHOICES_MAX, EMBED_DESCRIPTION_MAX, EmbedParts, Field, join_lines, shorten
+from cogs._pages import page_buttons, send_pages
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
+from cogs._views import ExpiredPanels
 from cogs.contributions import category_param
 
 if TYPE_CHECKING:
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 
 DETAIL_MAX = 80
 REASON_SHOWN_MAX = 120
+PAGES = "ambassador-pages"
+QUERY_SHOWN_MAX = 50
 # Suggestions for /audit's action (a prefix takes every action under it, e.g. ambassador.suspended).
 AUDIT_ACTIONS = (
     "ambassador", "contribution", "privacy", "stage", "staff", "event", "vote", "subcommittee", "project",
@@ -55,24 +60,16 @@ def audit_line(bot: HubBot, lang: str, line: AuditLine) -> str:
     if line.member_number is not None:
         what += f" No.{line.member_number}"
     if line.detail:
-        what += f" `{line.detail[:DETAIL_MAX]}`"
+        what += f" `{shorten(line.detail, DETAIL_MAX)}`"
     text = f"`{when}` {who_label(bot, lang, line.actor)} · {what}"
     if line.reason:
-        reason = line.reason if len(line.reason) <= REASON_SHOWN_MAX else line.reason[:REASON_SHOWN_MAX] + "…"
-        text += " · " + bot.t(lang, "discord.audit.why", reason=reason)
+        text += " · " + bot.t(lang, "discord.audit.why", reason=shorten(line.reason, REASON_SHOWN_MAX))
     return text
 
 
 def staff_profile_embed(bot: HubBot, ref: CommunityRef, lang: str, p: StaffProfile) -> discord.Embed:
     v = p.view
     none = bot.t(lang, "profile.none")
-    embed = discord.Embed(
-        title=bot.t(
-            lang, "discord.ambassador.show_title", number=v.member_number, name=v.display_name or none
-        ),
-        description=ref.name,
-        colour=BRAND_COLOUR,
-    )
     status = bot.t(lang, f"discord.ambassador.status.{v.status}")
     if p.suspended_at is not None:
         since = p.suspended_at.astimezone(ZoneInfo(JAPAN)).strftime("%Y-%m-%d %H:%M")
@@ -100,9 +97,14 @@ def staff_profile_embed(bot: HubBot, ref: CommunityRef, lang: str, p: StaffProfi
             v.registered_at.astimezone(ZoneInfo(JAPAN)).strftime("%Y-%m-%d"),
         ),
     ]
-    for name, value in fields:
-        embed.add_field(name=name, value=value[:1024], inline=True)
-    return embed
+    return EmbedParts(
+        title=bot.t(
+            lang, "discord.ambassador.show_title", number=v.member_number, name=v.display_name or none
+        ),
+        description=ref.name,
+        fields=[Field(name, value, inline=True) for name, value in fields],
+        colour=BRAND_COLOUR,
+    ).one()
 
 
 class Moderation(commands.Cog):
@@ -119,6 +121,9 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: HubBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_view(ExpiredPanels(self.bot, page_buttons(PAGES), ()))
 
     async def _staff(self, interaction: discord.Interaction[Any]) -> tuple[CommunityRef, Identity, str]:
         ref = self.bot.community_of(interaction)
@@ -142,7 +147,7 @@ class Moderation(commands.Cog):
     async def search(self, interaction: discord.Interaction[Any], text: str) -> None:
         ref, staff, lang = await self._staff(interaction)
         found = await self.bot.hub.moderation.search(ref.id, text, staff)
-        query = text.strip()[:50]
+        query = shorten(text.strip(), QUERY_SHOWN_MAX)
         if not found:
             await send_private(
                 interaction, content=self.bot.t(lang, "discord.ambassador.search_empty", query=query)
@@ -160,12 +165,11 @@ class Moderation(commands.Cog):
             )
             for f in found
         ]
-        embed = discord.Embed(
+        pages = EmbedParts(
             title=self.bot.t(lang, "discord.ambassador.search_title", query=query, count=len(found)),
-            description="\n".join(lines)[:4000],
             colour=BRAND_COLOUR,
-        )
-        await send_private(interaction, embed=embed)
+        ).line_pages(lines)
+        await send_pages(interaction, pages, self.bot, lang, PAGES)
 
     @ambassador.command(name="show", description="A member's profile (staff)")
     @app_commands.describe(member="Member", number="Member number")
@@ -285,7 +289,9 @@ class Moderation(commands.Cog):
             return
         embed = discord.Embed(
             title=self.bot.t(lang, "discord.audit.title", page=found.page),
-            description="\n".join(audit_line(self.bot, lang, line) for line in found.lines)[:4000],
+            description=join_lines(
+                [audit_line(self.bot, lang, line) for line in found.lines], EMBED_DESCRIPTION_MAX
+            ),
             colour=BRAND_COLOUR,
         )
         footer = self.bot.t(lang, "discord.audit.footer")
@@ -299,7 +305,7 @@ class Moderation(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         typed = current.strip().lower()
-        return [app_commands.Choice(name=a, value=a) for a in AUDIT_ACTIONS if typed in a][:25]
+        return [app_commands.Choice(name=a, value=a) for a in AUDIT_ACTIONS if typed in a][:CHOICES_MAX]
 
 
 async def setup(bot: HubBot) -> None:

@@ -9,6 +9,7 @@ and keeps the accepted members together in a private thread.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -22,7 +23,15 @@ from bot.community.projects import MESSAGE_MAX, Application, ProjectDraft, Proje
 from bot.discord_bot import guarded, send_private
 from bot.discord_translator import fixed_choice
 from bot.i18n import When
-from cogs._event_render import FIELD_MAX, clip
+from cogs._limits import (
+    MODAL_TITLE_MAX,
+    SELECT_OPTIONS_MAX,
+    SELECT_TEXT_MAX,
+    THREAD_NAME_MAX,
+    EmbedParts,
+    Field,
+    shorten,
+)
 from cogs._project_render import ApplyButton, apply_view, project_choice, project_embed, project_id
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
@@ -39,9 +48,7 @@ log = logging.getLogger(__name__)
 REVIEW_SELECT = "project-review:pick"
 REVIEW_BUTTONS = ("project-review:accept", "project-review:decline")
 CLOSE_BUTTONS = ("project-close:confirm", "project-close:keep")
-MODAL_TITLE_MAX = 45
-THREAD_NAME_MAX = 100
-LIST_MAX = 25
+STATUS_ORDER = {"applied": 0, "accepted": 1, "declined": 2}  # the ones waiting for a decision first
 SKILL_SEPARATOR = " / "  # in a message to a member whose language is not known here
 
 
@@ -54,11 +61,17 @@ def member_label(application: Application) -> str:
     return f"No.{member.member_number} {member.display_name or ''}".rstrip()
 
 
+def reviewable(applications: list[Application]) -> list[Application]:
+    """The applications a review shows (as many as a select menu holds), the waiting ones first."""
+    ordered = sorted(applications, key=lambda a: STATUS_ORDER.get(a.status, len(STATUS_ORDER)))
+    return ordered[:SELECT_OPTIONS_MAX]
+
+
 class ApplyModal(HubModal):
     """An optional message to the staff with the application (from the Apply button)."""
 
     def __init__(self, cog: Projects, lang: str, ref: CommunityRef, project: ProjectView) -> None:
-        title = clip(
+        title = shorten(
             cog.bot.t(lang, "discord.project.apply.modal_title", title=project.title), MODAL_TITLE_MAX
         )
         super().__init__(cog.bot, title)
@@ -87,8 +100,8 @@ class ReviewPanel(OwnedView):
         applications: list[Application], chosen: int | None = None,
     ) -> None:  # fmt: skip
         super().__init__(cog.bot, owner_id, lang)
-        self.cog, self.ref, self.project = cog, ref, project
-        shown = applications[:LIST_MAX]
+        self.cog, self.ref, self.project, self.applications = cog, ref, project, applications
+        shown = reviewable(applications)
         numbers = [a.ambassador.member_number for a in shown]
         waiting = [a.ambassador.member_number for a in shown if a.status == "applied"]
         self.chosen = chosen if chosen in numbers else (waiting or numbers)[0]
@@ -96,7 +109,7 @@ class ReviewPanel(OwnedView):
         select.placeholder = cog.bot.t(lang, "discord.project.review.placeholder")
         select.options = [
             discord.SelectOption(
-                label=clip(member_label(a), 100),
+                label=shorten(member_label(a), SELECT_TEXT_MAX),
                 value=str(a.ambassador.member_number),
                 description=cog.bot.t(lang, f"discord.project.status.{a.status}"),
                 default=a.ambassador.member_number == self.chosen,
@@ -112,7 +125,8 @@ class ReviewPanel(OwnedView):
         self.chosen = int(select.values[0])
         for option in select.options:
             option.default = option.value == select.values[0]
-        await interaction.response.edit_message(view=self)
+        embed = self.cog.review_embed(self.lang, self.project, self.applications, self.chosen)
+        await interaction.response.edit_message(embed=embed, view=self)
 
     @discord.ui.button(custom_id=REVIEW_BUTTONS[0], style=discord.ButtonStyle.success, row=1)
     @guarded
@@ -343,29 +357,25 @@ class Projects(commands.Cog):
         lang = await self.bot.language_of(interaction)
         found = await self.bot.hub.projects.get(ref.id, project_id(project))
         applications = await self.bot.hub.projects.applications(ref.id, found.id)
-        embed = self.review_embed(lang, found, applications)
         if not found.open or not applications:
-            await send_private(interaction, embed=embed)
+            await send_private(interaction, embed=self.review_embed(lang, found, applications))
             return
         panel = ReviewPanel(self, interaction.user.id, lang, ref, found, applications)
+        embed = self.review_embed(lang, found, applications, panel.chosen)
         await send_private(interaction, embed=embed, view=panel)
 
-    def review_embed(self, lang: str, project: ProjectView, applications: list[Application]) -> discord.Embed:
+    def review_embed(
+        self, lang: str, project: ProjectView, applications: list[Application], chosen: int | None = None
+    ) -> discord.Embed:
+        """Every application in one embed (the panel's select picks among them). When their messages do
+        not fit whole together they share the room, and the chosen applicant's is shown whole as well."""
         counts = {
             s: sum(1 for a in applications if a.status == s) for s in ("applied", "accepted", "declined")
         }
-        embed = discord.Embed(
-            title=clip(
-                self.bot.t(lang, "discord.project.review.title", id=project.id, title=project.title), 256
-            ),
-            description=self.bot.t(lang, "discord.project.review.summary", **counts),
-            colour=BRAND_COLOUR,
-        )
-        if not applications:
-            embed.add_field(name="—", value=self.bot.t(lang, "discord.project.review.empty"), inline=False)
-        if not project.open:
-            embed.set_footer(text=self.bot.t(lang, "discord.project.review.closed"))
-        for a in applications[:LIST_MAX]:
+        summary = self.bot.t(lang, "discord.project.review.summary", **counts)
+        shown = reviewable(applications)
+        fields = [Field("—", self.bot.t(lang, "discord.project.review.empty"))] if not applications else []
+        for a in shown:
             status = self.bot.t(lang, f"discord.project.status.{a.status}")
             via = (
                 self.bot.t(lang, f"profile.platform.{a.platform}")
@@ -373,11 +383,31 @@ class Projects(commands.Cog):
                 else a.platform
             )
             message = a.message or self.bot.t(lang, "discord.project.review.no_message")
-            embed.add_field(
-                name=clip(f"{member_label(a)} — {status}", 256),
-                value=clip(f"{message}\n({via})", FIELD_MAX),
-                inline=False,
+            fields.append(Field(f"{member_label(a)} — {status}", f"{message}\n({via})"))
+        notes = []
+        if len(applications) > len(shown):
+            notes.append(
+                self.bot.t(lang, "discord.project.review.more", shown=len(shown), count=len(applications))
             )
+        if not project.open:
+            notes.append(self.bot.t(lang, "discord.project.review.closed"))
+        parts = EmbedParts(
+            title=self.bot.t(lang, "discord.project.review.title", id=project.id, title=project.title),
+            description=summary,
+            fields=fields,
+            footer="\n".join(notes) or None,
+            colour=BRAND_COLOUR,
+        )
+        embed = parts.one()
+        picked = next((a for a in shown if a.ambassador.member_number == chosen), None)
+        if picked is not None and [f.value for f in embed.fields] != [f.value for f in fields]:
+            whole = self.bot.t(
+                lang,
+                "discord.project.review.chosen",
+                member=member_label(picked),
+                message=picked.message or self.bot.t(lang, "discord.project.review.no_message"),
+            )
+            embed = replace(parts, description=f"{summary}\n\n{whole}").one()
         return embed
 
     async def decide(
@@ -403,9 +433,8 @@ class Projects(commands.Cog):
         panel.stop()
         applications = await hub.projects.applications(ref.id, decided.project.id)
         fresh = ReviewPanel(self, panel.owner_id, lang, ref, decided.project, applications, panel.chosen)
-        await interaction.edit_original_response(
-            content="\n".join(lines), embed=self.review_embed(lang, decided.project, applications), view=fresh
-        )
+        embed = self.review_embed(lang, decided.project, applications, fresh.chosen)
+        await interaction.edit_original_response(content="\n".join(lines), embed=embed, view=fresh)
 
     async def add_to_thread(
         self, interaction: discord.Interaction[Any], ref: CommunityRef, lang: str, decided: Application
@@ -444,7 +473,7 @@ class Projects(commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             return None
         thread = await channel.create_thread(
-            name=clip(f"#{project.id} {project.title}", THREAD_NAME_MAX),
+            name=shorten(f"#{project.id} {project.title}", THREAD_NAME_MAX),
             type=discord.ChannelType.private_thread,
             invitable=False,
             reason="project team",

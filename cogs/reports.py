@@ -27,7 +27,7 @@ from bot.community.stats import CommunityStats
 from bot.discord_bot import guarded
 from bot.discord_translator import fixed_choice
 from bot.i18n import Msg
-from cogs._event_render import FIELD_MAX, clip
+from cogs._limits import FIELD_VALUE_MAX, shorten
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
 
@@ -48,7 +48,7 @@ def stats_embed(
 
     def field(name: str, lines: list[str]) -> None:
         value = "\n".join(lines[:LINES_MAX]) or t("discord.stats.none")
-        embed.add_field(name=t(f"discord.stats.{name}"), value=clip(value, FIELD_MAX), inline=False)
+        embed.add_field(name=t(f"discord.stats.{name}"), value=shorten(value, FIELD_VALUE_MAX), inline=False)
 
     embed = discord.Embed(title=t("discord.stats.title", community=ref.name), colour=BRAND_COLOUR)
     members = f"{stats.members:,}"
@@ -82,7 +82,7 @@ def stats_embed(
         t(
             "discord.stats.event_line",
             id=e.event_id,
-            title=clip(e.title, 60),
+            title=shorten(e.title, 60),
             came=e.checked_in,
             going=e.going,
         )
@@ -95,7 +95,7 @@ def stats_embed(
     field("events", events)
     votes = []
     for v in stats.votes:
-        question, percent = clip(v.question, 60), f"{v.percent:.0f}"
+        question, percent = shorten(v.question, 60), f"{v.percent:.0f}"
         line = t("discord.stats.vote_line", id=v.vote_id, question=question, voters=v.voters,
                  eligible=v.eligible, percent=percent)  # fmt: skip
         votes.append(line)

@@ -13,6 +13,7 @@ from bot.community.contributions import PendingItem, ReviewResult
 from bot.community.identity import Identity
 from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg
+from cogs._limits import EMBED_DESCRIPTION_MAX, EMBED_TITLE_MAX, MESSAGE_MAX, join_lines, shorten
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
 from cogs._views import ExpiredPanels, HubModal, OwnedView
@@ -22,12 +23,13 @@ if TYPE_CHECKING:
     from bot.discord_bot import HubBot
 
 REVIEW_BUTTONS = ("review:approve", "review:reject")
+ANNOUNCED_MAX = 1000  # of an approved contribution's description, in the public announcement
 
 
 def pending_embed(bot: HubBot, ref: CommunityRef, lang: str, item: PendingItem, left: int) -> discord.Embed:
     embed = discord.Embed(
         title=bot.t(lang, "discord.review.title", seq=item.seq, left=left),
-        description=item.description,
+        description=shorten(item.description, EMBED_DESCRIPTION_MAX),
         colour=BRAND_COLOUR,
     )
     embed.add_field(
@@ -99,7 +101,7 @@ class ReviewPanel(OwnedView):
             number=member.member_number,
         )
         self.stop()
-        queue = await hub.contributions.pending(ref.id)
+        queue = await hub.contributions.pending(ref.id, limit=1)
         if not queue:
             await interaction.response.edit_message(
                 content=done + "\n" + self.bot.t(self.lang, "discord.review.empty"), embed=None, view=None
@@ -107,7 +109,9 @@ class ReviewPanel(OwnedView):
             return
         nxt = ReviewPanel(self.bot, self.owner_id, self.lang, ref, queue[0].seq)
         await interaction.response.edit_message(
-            content=done, embed=pending_embed(self.bot, ref, self.lang, queue[0], len(queue)), view=nxt
+            content=done,
+            embed=pending_embed(self.bot, ref, self.lang, queue[0], await hub.contributions.waiting(ref.id)),
+            view=nxt,
         )
 
     async def announce(self, result: ReviewResult) -> None:
@@ -117,13 +121,16 @@ class ReviewPanel(OwnedView):
             return
         lang = self.ref.default_language
         embed = discord.Embed(
-            title=self.bot.t(
-                lang,
-                "discord.review.announce_title",
-                name=result.ambassador.display_name or "",
-                category=category_name(self.bot, self.ref, lang, result.category),
+            title=shorten(
+                self.bot.t(
+                    lang,
+                    "discord.review.announce_title",
+                    name=result.ambassador.display_name or "",
+                    category=category_name(self.bot, self.ref, lang, result.category),
+                ),
+                EMBED_TITLE_MAX,
             ),
-            description=result.description[:1000],
+            description=shorten(result.description, ANNOUNCED_MAX),
             colour=BRAND_COLOUR,
         )
         embed.set_footer(
@@ -176,13 +183,17 @@ class Staff(commands.Cog):
         ref = self.bot.community_of(interaction)
         require_staff(interaction, ref)
         lang = await self.bot.language_of(interaction)
-        queue = await self.bot.hub.contributions.pending(ref.id)
+        queue = await self.bot.hub.contributions.pending(ref.id, limit=1)
         if not queue:
             await send_private(interaction, content=self.bot.t(lang, "discord.review.empty"))
             return
         panel = ReviewPanel(self.bot, interaction.user.id, lang, ref, queue[0].seq)
         await send_private(
-            interaction, embed=pending_embed(self.bot, ref, lang, queue[0], len(queue)), view=panel
+            interaction,
+            embed=pending_embed(
+                self.bot, ref, lang, queue[0], await self.bot.hub.contributions.waiting(ref.id)
+            ),
+            view=panel,
         )
 
     @stage.command(name="show", description="Your stage")
@@ -228,7 +239,7 @@ class Staff(commands.Cog):
             lines.append(
                 self.bot.t(lang, "discord.stage.perks") + "\n" + "\n".join(f"・{x}" for x in p.perks)
             )
-        await send_private(interaction, content="\n".join(lines))
+        await send_private(interaction, content=join_lines(lines, MESSAGE_MAX))
 
     @stage.command(name="set", description="Set a stage (staff)")
     @app_commands.describe(member="Member", stage="Stage (1-4)", reason="Reason")

@@ -23,7 +23,17 @@ from bot.community.subcommittees import SubcommitteeView
 from bot.config import DISCORD_CHANNEL_LIMIT, DISCORD_ROLE_LIMIT
 from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg
-from cogs._event_render import FIELD_MAX, clip
+from cogs._limits import (
+    ROLE_NAME_MAX,
+    SELECT_OPTIONS_MAX,
+    SELECT_TEXT_MAX,
+    TOPIC_MAX,
+    EmbedParts,
+    Field,
+    channel_name,
+    shorten,
+)
+from cogs._pages import page_buttons, send_pages
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
 from cogs._subcommittee_render import ChannelCounter, change_role, choices, find_subcommittee
@@ -37,11 +47,7 @@ log = logging.getLogger(__name__)
 PICK_SELECT = "subcommittee:pick"
 ARCHIVE_BUTTONS = ("subcommittee-archive:confirm", "subcommittee-archive:keep")
 BOT_PERMISSIONS = ("manage_roles", "manage_channels")
-SELECT_MAX = 25
-LIST_MAX = 25
-ROLE_NAME_MAX = 100
-CHANNEL_NAME_MAX = 100
-TOPIC_MAX = 1024
+PAGES = "subcommittee-pages"
 
 
 def staff_identity(interaction: discord.Interaction[Any], ref: CommunityRef) -> Identity:
@@ -126,14 +132,20 @@ async def private_channel(
     name: str,
     description: str,
 ) -> discord.TextChannel:
-    extra: dict[str, Any] = {"topic": clip(description, TOPIC_MAX)} if description else {}
+    """A Discord-style channel name (「食と農 Club」→ 食と農-club); the name as written heads the topic."""
+    fallback = _fallback_name(ref)
     return await guild.create_text_channel(
-        name=clip(name, CHANNEL_NAME_MAX),
+        name=channel_name(name, fallback),
         category=category,
         overwrites=private_overwrites(guild, ref, role),
         reason="subcommittee channel",
-        **extra,
+        topic=shorten(f"{name} — {description}" if description else name, TOPIC_MAX),
     )
+
+
+def _fallback_name(ref: CommunityRef) -> str:
+    """The channel name of a subcommittee whose name has no letter or digit Discord keeps."""
+    return "分科会" if ref.default_language == "ja" else "subcommittee"
 
 
 async def undo(*made: discord.Role | discord.abc.GuildChannel) -> None:
@@ -158,11 +170,11 @@ class PickPanel(OwnedView):
         select.placeholder = cog.bot.t(lang, f"discord.subcommittee.{action}.placeholder")
         select.options = [
             discord.SelectOption(
-                label=clip(s.name, 100),
+                label=shorten(s.name, SELECT_TEXT_MAX),
                 value=str(s.id),
-                description=clip(s.description, 100) or None,
+                description=shorten(s.description, SELECT_TEXT_MAX) or None,
             )
-            for s in shown[:SELECT_MAX]
+            for s in shown[:SELECT_OPTIONS_MAX]
         ]
 
     @discord.ui.select(custom_id=PICK_SELECT, options=[discord.SelectOption(label="-", value="-")])
@@ -207,7 +219,7 @@ class Subcommittees(commands.Cog):
         self.counter = ChannelCounter(bot)
 
     async def cog_load(self) -> None:
-        self.bot.add_view(ExpiredPanels(self.bot, ARCHIVE_BUTTONS, (PICK_SELECT,)))
+        self.bot.add_view(ExpiredPanels(self.bot, ARCHIVE_BUTTONS + page_buttons(PAGES), (PICK_SELECT,)))
         self.bot.hub.notifier.attach_board(self.counter)  # the LINE digest counts channel posts with it
 
     async def cog_unload(self) -> None:
@@ -271,7 +283,7 @@ class Subcommittees(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             role = await guild.create_role(
-                name=clip(new.name, ROLE_NAME_MAX), mentionable=True, reason="subcommittee created"
+                name=shorten(new.name, ROLE_NAME_MAX), mentionable=True, reason="subcommittee created"
             )
         except discord.HTTPException as exc:
             log.warning("subcommittee role not created", extra={"guild": guild.id, "status": exc.status})
@@ -344,9 +356,9 @@ class Subcommittees(commands.Cog):
             await send_private(interaction, content=self.bot.t(lang, f"discord.subcommittee.{action}.none"))
             return
         text = self.bot.t(lang, f"discord.subcommittee.{action}.choose")
-        if len(shown) > SELECT_MAX:
+        if len(shown) > SELECT_OPTIONS_MAX:
             text += "\n" + self.bot.t(
-                lang, "discord.subcommittee.more_by_name", count=len(shown) - SELECT_MAX
+                lang, "discord.subcommittee.more_by_name", count=len(shown) - SELECT_OPTIONS_MAX
             )
         panel = PickPanel(self, interaction.user.id, lang, ref, action, shown)
         await send_private(interaction, content=text, view=panel)
@@ -379,16 +391,10 @@ class Subcommittees(commands.Cog):
             }
         except DomainError:  # not registered: the list is still worth seeing
             mine = set()
-        embed = discord.Embed(
-            title=self.bot.t(lang, "discord.subcommittee.list.title"),
-            description=self.bot.t(
-                lang, "discord.subcommittee.list.intro" if found else "discord.subcommittee.list.empty"
-            ),
-            colour=BRAND_COLOUR,
-        )
         sep = self.bot.t(lang, "profile.list_separator")
-        for sub in found[:LIST_MAX]:
-            lines = [clip(sub.description, 300)] if sub.description else []
+        fields: list[Field] = []
+        for sub in found:
+            lines = [sub.description] if sub.description else []
             if sub.tags:
                 lines.append(self.bot.t(lang, "discord.subcommittee.tags_line", tags=sep.join(sub.tags)))
             lines.append(self.bot.t(lang, "discord.subcommittee.list.members", count=sub.members))
@@ -402,14 +408,16 @@ class Subcommittees(commands.Cog):
                     )
                 )
             mark = self.bot.t(lang, "discord.subcommittee.list.joined_mark") if sub.id in mine else ""
-            embed.add_field(
-                name=clip(f"{mark}{sub.name}", 256), value=clip("\n".join(lines), FIELD_MAX), inline=False
-            )
-        if len(found) > LIST_MAX:
-            embed.set_footer(
-                text=self.bot.t(lang, "discord.subcommittee.more_by_name", count=len(found) - LIST_MAX)
-            )
-        await send_private(interaction, embed=embed)
+            fields.append(Field(f"{mark}{sub.name}", "\n".join(lines)))
+        pages = EmbedParts(
+            title=self.bot.t(lang, "discord.subcommittee.list.title"),
+            description=self.bot.t(
+                lang, "discord.subcommittee.list.intro" if found else "discord.subcommittee.list.empty"
+            ),
+            fields=fields,
+            colour=BRAND_COLOUR,
+        ).pages()
+        await send_pages(interaction, pages, self.bot, lang, PAGES)
 
     async def lead_text(self, ref: CommunityRef, lang: str, sub: SubcommitteeView) -> str:
         if sub.lead_ambassador_id is None:
@@ -510,7 +518,7 @@ class Subcommittees(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             role = await guild.create_role(
-                name=clip(sub.name, ROLE_NAME_MAX), mentionable=True, reason="subcommittee restored"
+                name=shorten(sub.name, ROLE_NAME_MAX), mentionable=True, reason="subcommittee restored"
             )
         except discord.HTTPException:
             raise DomainError("discord.subcommittee.error.role_failed") from None

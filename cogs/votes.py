@@ -18,11 +18,13 @@ from discord.ext import commands
 
 from bot.community.communities import CommunityRef
 from bot.community.errors import DomainError
+from bot.community.text import typed_number
 from bot.community.vote_rules import NUMBER_EMOJI
 from bot.community.votes import VoteDraft, VoteView, WeightExplanation
 from bot.discord_bot import guarded, send_private
 from bot.i18n import Msg, When
-from cogs._event_render import FIELD_MAX, clip
+from cogs._limits import CHOICE_NAME_MAX, EmbedParts, Field, shorten
+from cogs._pages import page_buttons, send_pages
 from cogs._render import BRAND_COLOUR
 from cogs._staff import require_staff
 from cogs._subcommittee_render import author_scope, subcommittee_options
@@ -44,15 +46,17 @@ if TYPE_CHECKING:
     from bot.discord_bot import HubBot
 
 ACTION_BUTTONS = ("vote-action:confirm", "vote-action:keep")
-CHOICE_NAME_MAX = 100
+PAGES = "votes-pages"
+VOTES_LISTED = 100  # /votes shows every open vote, in pages
 
 
 def vote_id(raw: str) -> int:
     """The vote picked: autocomplete sends its number; 「#12」 or 「12 予算」 typed also work."""
     head = raw.strip().lstrip("#").split(" ")[0] if raw.strip() else ""
-    if not head.isdigit():
+    number = typed_number(head)
+    if number is None:
         raise DomainError("vote.error.not_found", id=raw.strip()[:30])
-    return int(head)
+    return number
 
 
 def vote_choice(vote: VoteView, tz: str) -> app_commands.Choice[str]:
@@ -60,7 +64,7 @@ def vote_choice(vote: VoteView, tz: str) -> app_commands.Choice[str]:
     date = vote.closes_at.astimezone(ZoneInfo(tz)).strftime("%Y/%m/%d %H:%M")
     suffix = f" ({date})"
     head = f"#{vote.id} "
-    question = clip(vote.question, CHOICE_NAME_MAX - len(head) - len(suffix))
+    question = shorten(vote.question, CHOICE_NAME_MAX - len(head) - len(suffix))
     return app_commands.Choice(name=f"{head}{question}{suffix}", value=str(vote.id))
 
 
@@ -115,7 +119,7 @@ class Votes(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton)
-        self.bot.add_view(ExpiredPanels(self.bot, ACTION_BUTTONS, ()))
+        self.bot.add_view(ExpiredPanels(self.bot, ACTION_BUTTONS + page_buttons(PAGES), ()))
         self.bot.hub.notifier.attach_board(self.board)  # replaces one an earlier bot on this hub left
         if self.bot.is_ready():  # loaded into a running bot: on_ready has passed
             self.reactions.submit(Reconcile())
@@ -374,33 +378,33 @@ class Votes(commands.Cog):
     async def votes(self, interaction: discord.Interaction[Any]) -> None:
         ref = self.bot.community_of(interaction)
         lang = await self.bot.language_of(interaction)
-        items = await self.bot.hub.votes.open_for(self.bot.identity_of(interaction))
-        embed = discord.Embed(title=self.bot.t(lang, "discord.votes.title"), colour=BRAND_COLOUR)
-        if not items:
-            embed.description = self.bot.t(lang, "discord.votes.empty")
+        items = await self.bot.hub.votes.open_for(self.bot.identity_of(interaction), limit=VOTES_LISTED)
         guild_id = ref.settings.discord.guild_id if ref.settings.discord else None
         separator = self.bot.t(lang, "discord.vote.separator")
+        fields: list[Field] = []
         for vote, choices in items:
             lines = [
                 self.bot.t(lang, "discord.votes.closes", closes=closes_text(vote)),
                 mode_text(self.bot.hub.tr, lang, vote),
             ]
-            if choices:
-                chosen = separator.join(option_line(i, vote.options[i]) for i in choices)
-                lines.append(self.bot.t(lang, "discord.votes.your_choice", choices=chosen))
-            else:
-                lines.append(self.bot.t(lang, "discord.votes.not_voted"))
             if guild_id and vote.discord_channel_id and vote.discord_message_id:
                 url = f"https://discord.com/channels/{guild_id}/{vote.discord_channel_id}/{vote.discord_message_id}"
                 key = "discord.votes.open_hidden" if vote.hidden else "discord.votes.open_post"
                 lines.append(self.bot.t(lang, key, url=url))
-            embed.add_field(
-                name=clip(f"#{vote.id} {vote.question}", 256),
-                value=clip("\n".join(lines), FIELD_MAX),
-                inline=False,
-            )
-        embed.set_footer(text=self.bot.t(lang, "discord.votes.footer"))
-        await send_private(interaction, embed=embed)
+            if choices:  # last: a long list of choices is what gets shortened if the field is full
+                chosen = separator.join(option_line(i, vote.options[i]) for i in choices)
+                lines.append(self.bot.t(lang, "discord.votes.your_choice", choices=chosen))
+            else:
+                lines.append(self.bot.t(lang, "discord.votes.not_voted"))
+            fields.append(Field(f"#{vote.id} {vote.question}", "\n".join(lines)))
+        pages = EmbedParts(
+            title=self.bot.t(lang, "discord.votes.title"),
+            description=None if items else self.bot.t(lang, "discord.votes.empty"),
+            fields=fields,
+            footer=self.bot.t(lang, "discord.votes.footer"),
+            colour=BRAND_COLOUR,
+        ).pages()
+        await send_pages(interaction, pages, self.bot, lang, PAGES)
 
     # --- hidden votes: the buttons -------------------------------------------------------------------
     async def choose(self, interaction: discord.Interaction[Any], vote_id: int, option: int | None) -> None:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
+import discord
+import pytest
+
+from bot import demo as demo_module
 from bot.demo import run_demo
 
 
@@ -71,6 +78,25 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "UTF-8 with BOM; first lines:",
         "Issued the 2026 activity statement of No. 2 はなこ",
         "the statement checked against the ledger: ok, 2 activities",
+        "routes checked, 0 refused.",  # every request to the simulated Discord within its limits
         "Demo finished.",
     ):
         assert expected in text, expected
+
+
+async def test_the_demo_fails_when_discord_would_refuse_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo checks every request to the simulated Discord like the tests do: one over a limit (here a
+    scene that posts 2,001 characters, the bot shrugging off Discord's 400) makes it exit 1 and say why."""
+
+    async def oversized(demo: Any, env: Any, guild: Any, channel: Any, role: Any) -> None:
+        posted = env.bot.get_channel(channel.id)
+        with contextlib.suppress(discord.HTTPException):  # the bot shrugs off Discord's answer
+            await posted.send("あ" * 2001)
+
+    monkeypatch.setattr(demo_module, "_scenes", oversized)
+    lines: list[str] = []
+    assert await run_demo(out=lines.append) == 1
+    text = "\n".join(lines)
+    assert "Discord limit check: " in text and "1 refused." in text
+    assert "content: Must be 2000 or fewer in length. (sent: 2001 characters)" in text
+    assert "Demo finished." not in text

@@ -208,6 +208,16 @@ class ContributionService:
             )
 
     # --- staff review ---------------------------------------------------------------------------------
+    async def waiting(self, community_id: int) -> int:
+        """How many claims wait for review (all of them: ``pending`` returns the first few)."""
+        async with self.db.transaction() as s:
+            count = await s.scalar(
+                select(func.count())
+                .select_from(PendingReview)
+                .where(PendingReview.community_id == community_id)
+            )
+            return int(count or 0)
+
     async def pending(self, community_id: int, limit: int = 25) -> list[PendingItem]:
         async with self.db.transaction() as s:
             rows = (

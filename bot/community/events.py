@@ -27,7 +27,7 @@ from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
 from bot.community.reminders import ReminderService
 from bot.community.subcommittees import check_lead
-from bot.community.text import clean_text
+from bot.community.text import clean_text, query_text, typed_number
 from bot.config import EventSettings
 from storage.database import Database
 from storage.models import Ambassador, Event, EventCheckin, EventRsvp, SubcommitteeMember
@@ -145,6 +145,11 @@ class AttendanceRow:
 
 def clean_title(raw: str) -> str:
     return clean_text(raw, "event.error.title_empty", "event.error.title_too_long", TITLE_MAX)
+
+
+def cancel_reason(raw: str) -> str:
+    """Why an event is cancelled, as everyone who answered will read it."""
+    return clean_text(raw, "event.error.reason_required", "event.error.reason_too_long", REASON_MAX)
 
 
 def _optional(raw: str | None, limit: int, long_key: str, *, clearing: bool) -> str | None:
@@ -418,9 +423,7 @@ class EventService:
         self, community_id: int, event_id: int, staff: Identity, reason: str, *, is_staff: bool = True
     ) -> EventChange:
         """Cancel once: the answers stay (history), the reminders not yet sent are dropped."""
-        clean_reason = clean_text(
-            reason, "event.error.reason_required", "event.error.reason_too_long", REASON_MAX
-        )
+        clean_reason = cancel_reason(reason)
         now = self.clock.now()
         async with self.db.transaction() as s:
             event = await self._changeable(s, community_id, event_id, staff, is_staff, now)
@@ -451,6 +454,17 @@ class EventService:
             .order_by(EventRsvp.id)
         )
         return tuple(a for a in rows.all() if a not in exclude)
+
+    async def check_cancel(
+        self, who: Identity, event_id: int, reason: str, *, is_staff: bool
+    ) -> tuple[EventView, str]:
+        """Before staff are asked to confirm a cancellation: the event (if ``who`` may cancel it and it is not
+        cancelled yet) and the reason as it will be kept and sent, checked by the same rule as ``cancel``."""
+        clean_reason = cancel_reason(reason)
+        event = await self.check_manager(who, event_id, is_staff=is_staff)
+        if event.cancelled:
+            raise DomainError("event.error.cancelled")
+        return event, clean_reason
 
     async def check_manager(self, who: Identity, event_id: int, *, is_staff: bool) -> EventView:
         """The event, if ``who`` may edit or cancel it: staff any, a subcommittee's lead their own."""
@@ -594,11 +608,11 @@ class EventService:
         query = select(Event).where(Event.community_id == community_id)
         if not include_past:
             query = query.where(Event.status == "scheduled", Event.ends_at > now)
-        wanted = text.strip()
+        wanted = query_text(text)
         if wanted:
             conditions: list[ColumnElement[bool]] = [Event.title.ilike(f"%{wanted}%")]
-            if wanted.isdigit():
-                conditions.append(Event.id == int(wanted))
+            if (number := typed_number(wanted)) is not None:
+                conditions.append(Event.id == number)
             query = query.where(or_(*conditions))
         order = [Event.starts_at.desc()] if include_past else [Event.starts_at]
         async with self.db.transaction() as s:

@@ -27,7 +27,7 @@ from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.privacy import staff_view
 from bot.community.stages import totals_of
-from bot.community.text import clean_text
+from bot.community.text import clean_text, query_text
 from storage.database import Database
 from storage.models import Ambassador, AuditEntry, Community, LedgerEntry, PendingReview
 
@@ -333,7 +333,7 @@ class ModerationService:
         ("ambassador" takes every ``ambassador.*``). Reading the log is audited too (after the read), and
         those entries are listed only when asked for (``action="staff"``)."""
         page = max(1, page)
-        wanted = (action or "").strip().lower() or None
+        wanted = query_text(action or "").lower() or None
         async with self.db.transaction() as s:
             query = (
                 select(AuditEntry, Ambassador.member_number)

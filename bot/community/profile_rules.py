@@ -18,7 +18,8 @@ DISPLAY_NAME_MAX = 32
 TAG_MAX = 30
 TAGS_MAX = 10
 RESIDENCE_TEXT_MAX = 60
-TIMEZONE_MAX = 64
+TIMEZONE_MAX = 64  # IANA names are far shorter; a longer text is never looked up (nor shown back whole)
+_TIMEZONE = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
 _TAG_SEPARATORS = re.compile(r"[,、，/／;；\n・]+")
 
 
@@ -99,18 +100,17 @@ def clean_language(raw: str) -> str:
 
 
 def clean_timezone(raw: str) -> str:
+    """An IANA time zone name (「Asia/Tokyo」). Anything else, however long or odd, is refused with the
+    same clear message: only a short name of the IANA form is looked up at all."""
     value = raw.strip()
-    if not value:
-        raise DomainError("profile.error.timezone_unknown", text=raw)
-    # IANA names are short ASCII ("America/Argentina/ComodRivadavia" is among the longest); anything else
-    # is no zone, and a long one would reach the file system as a path ("file name too long").
-    if len(value) > TIMEZONE_MAX or not value.isascii():
-        shown = value if len(value) <= TIMEZONE_MAX else value[:TIMEZONE_MAX] + "…"
+    shown = "".join(c for c in value[:TIMEZONE_MAX] if c.isprintable())
+    shown = shown if len(value) <= TIMEZONE_MAX else shown[: TIMEZONE_MAX - 1] + "…"
+    if len(value) > TIMEZONE_MAX or not _TIMEZONE.fullmatch(value):
         raise DomainError("profile.error.timezone_unknown", text=shown)
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise DomainError("profile.error.timezone_unknown", text=value) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name the file system refuses
+        raise DomainError("profile.error.timezone_unknown", text=shown) from None
     return value
 
 

@@ -31,7 +31,7 @@ from bot.community.identity import Identity
 from bot.community.profile_rules import clean_tags
 from bot.community.stages import StageChange
 from bot.community.subcommittees import check_lead, name_key
-from bot.community.text import clean_text
+from bot.community.text import clean_text, query_text, typed_number
 from storage.database import Database
 from storage.models import Ambassador, Project, ProjectApplication
 
@@ -379,11 +379,11 @@ class ProjectService:
 
     async def search(self, community_id: int, text: str = "", limit: int = 25) -> list[ProjectView]:
         query = select(Project).where(Project.community_id == community_id)
-        wanted = text.strip()
+        wanted = query_text(text)
         if wanted:
+            number = typed_number(wanted)
             query = query.where(
-                Project.title.ilike(f"%{wanted}%")
-                | (Project.id == int(wanted) if wanted.isdigit() else False)
+                Project.title.ilike(f"%{wanted}%") | (Project.id == number if number is not None else False)
             )
         async with self.db.transaction() as s:
             rows = (

@@ -22,7 +22,7 @@ from bot.community.communities import CommunityDirectory
 from bot.community.errors import DomainError
 from bot.community.identity import Identity
 from bot.community.profile_rules import clean_tags
-from bot.community.text import clean_text
+from bot.community.text import clean_text, query_text
 from storage.database import Database
 from storage.models import Ambassador, PlatformIdentity, Subcommittee, SubcommitteeMember
 
@@ -312,7 +312,8 @@ class SubcommitteeService:
         async with self.db.transaction() as s:
             row = await s.scalar(
                 select(Subcommittee).where(
-                    Subcommittee.community_id == community_id, Subcommittee.name_key == name_key(name)
+                    Subcommittee.community_id == community_id,
+                    Subcommittee.name_key == name_key(query_text(name)),
                 )
             )
             if row is None:

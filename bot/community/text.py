@@ -6,6 +6,25 @@ import unicodedata
 
 from bot.community.errors import DomainError
 
+ID_DIGITS = 9  # an id someone types: the id columns hold 32-bit integers, so nine digits at most
+QUERY_MAX = 200  # what someone types to find a thing: longer than any name or title that can be found
+
+
+def typed_number(raw: str, digits: int = ID_DIGITS) -> int | None:
+    """A whole number as someone typed it (「12」「１２」), at most ``digits`` ASCII digits after NFKC; None
+    for anything else (however long: a number is never parsed, or looked up, past what can be stored)."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not 0 < len(text) <= digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
+def query_text(raw: str) -> str:
+    """What someone typed to find something, as a search can use it: without control or format characters
+    (no stored name or title holds them, and PostgreSQL refuses a NUL) and no longer than ``QUERY_MAX``."""
+    kept = "".join(ch for ch in raw if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return kept.strip()[:QUERY_MAX].strip()
+
 
 def clean_text(raw: str, empty_key: str, long_key: str, limit: int) -> str:
     """NFKC-normalised and stripped; ``empty_key`` if nothing is left, ``long_key`` past ``limit``."""

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.community.errors import DomainError
 from bot.community.event_times import parse_event_time
-from bot.community.text import clean_text
+from bot.community.text import clean_text, typed_number
 from bot.config import VoteSettings
 
 QUESTION_MAX = 300
@@ -21,6 +21,7 @@ OPTION_MAX = 80
 MIN_OPTIONS = 2
 MAX_OPTIONS = 10
 MIN_DURATION = timedelta(minutes=5)
+QUORUM_DIGITS = 7  # a quorum is at most 1,000,000 voters (or 100%)
 # The reactions a vote is cast with on Discord: option i is NUMBER_EMOJI[i].
 NUMBER_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟")
 _SPLIT = re.compile(r"\s*(?:\||\n|;|；|／|、)\s*")
@@ -99,17 +100,14 @@ def parse_quorum(raw: str | None) -> Quorum:
     if not text or text in ("0", "0%", "なし", "none"):
         return Quorum()
     if text.endswith("%"):
-        number = text[:-1]
-        if not number.isdigit():
+        percent = typed_number(text[:-1], QUORUM_DIGITS)
+        if percent is None:
             raise DomainError("vote.error.quorum_format", text=raw or "")
-        percent = int(number)
         if percent > 100:
             raise DomainError("vote.error.quorum_over_100")
         return Quorum(percent=percent) if percent else Quorum()
-    if not text.isdigit():
-        raise DomainError("vote.error.quorum_format", text=raw or "")
-    count = int(text)
-    if count > 1_000_000:
+    count = typed_number(text, QUORUM_DIGITS)
+    if count is None or count > 1_000_000:
         raise DomainError("vote.error.quorum_format", text=raw or "")
     return Quorum(count=count) if count else Quorum()
 

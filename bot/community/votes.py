@@ -28,6 +28,7 @@ from bot.community.identity import Identity
 from bot.community.profile_rules import clean_timezone
 from bot.community.stages import StageChange
 from bot.community.subcommittees import check_lead
+from bot.community.text import query_text, typed_number
 from bot.community.vote_rules import (
     Quorum,
     clean_options,
@@ -880,10 +881,11 @@ class VoteService(DueSignal):
         query = select(Vote).where(Vote.community_id == community_id)
         if open_only:
             query = query.where(Vote.status == "open")
-        wanted = text.strip()
+        wanted = query_text(text)
         if wanted:
+            number = typed_number(wanted)
             query = query.where(
-                Vote.question.ilike(f"%{wanted}%") | (Vote.id == int(wanted) if wanted.isdigit() else False)
+                Vote.question.ilike(f"%{wanted}%") | (Vote.id == number if number is not None else False)
             )
         async with self.db.transaction() as s:
             votes = (

@@ -91,7 +91,7 @@ async def test_create_makes_a_role_and_a_private_channel_in_the_category(world: 
     channel = g.get_channel(sub.discord_channel_id or 0)
     assert role is not None and role.name == "食と農"
     assert isinstance(channel, discord.TextChannel)
-    assert channel.category_id == category.id and channel.topic == "島の食を考える"
+    assert channel.category_id == category.id and channel.topic == "食と農 — 島の食を考える"
     assert (
         f'Created the subcommittee "食と農": the role <@&{role.id}> and the private channel <#{channel.id}>'
         in reply
