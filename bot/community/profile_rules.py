@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.community.errors import DomainError
 from bot.community.places import JapanWithoutPrefecture, Residence, parse_residence
+from bot.community.text import is_control
 
 CONNECTIONS = ("roots", "former_resident", "fan", "work", "considering_move", "other")
 LANGUAGES = ("ja", "en")
@@ -38,7 +39,7 @@ def clean_display_name(raw: str) -> str:
         raise DomainError("profile.error.name_empty")
     if len(name) > DISPLAY_NAME_MAX:
         raise DomainError("profile.error.name_too_long", max=DISPLAY_NAME_MAX)
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
+    if any(is_control(ch) for ch in name):
         raise DomainError("profile.error.name_control")
     if not any(unicodedata.category(ch).startswith("L") for ch in name):
         raise DomainError("profile.error.name_no_letters")
@@ -78,7 +79,7 @@ def clean_tags(raw: str, field: str) -> tuple[str, ...]:
         tag = re.sub(r"\s+", " ", part).strip()
         if not tag:
             continue
-        if any(unicodedata.category(ch).startswith("C") for ch in tag):
+        if any(is_control(ch) for ch in tag):
             raise DomainError("profile.error.tag_control", field=field)
         if len(tag) > TAG_MAX:
             raise DomainError("profile.error.tag_too_long", field=field, max=TAG_MAX, tag=tag[:TAG_MAX] + "…")

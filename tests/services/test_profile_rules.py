@@ -15,6 +15,7 @@ from bot.community.profile_rules import (
     clean_display_name,
     clean_tags,
 )
+from bot.community.text import clean_text, query_text
 
 
 @pytest.mark.parametrize(
@@ -91,3 +92,43 @@ def test_tag_separators() -> None:
         "写真",
         "IT",
     )
+
+
+FAMILY = "👨\u200d👩\u200d👧"  # one emoji joined with zero-width joiners
+RAINBOW_FLAG = "🏳\ufe0f\u200d🌈"
+ENGLAND = (
+    "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"  # a flag written with tag characters
+)
+
+
+@pytest.mark.parametrize("emoji", [FAMILY, RAINBOW_FLAG, ENGLAND])
+def test_emoji_joined_or_tagged_are_letters_to_keep_not_control_characters(emoji: str) -> None:
+    assert clean_display_name(f"はなこ{emoji}") == f"はなこ{emoji}"
+    assert clean_tags(f"子育て{emoji}、サッカー{emoji}", "interests") == (
+        f"子育て{emoji}",
+        f"サッカー{emoji}",
+    )
+    assert clean_text(f"家族で参加 {emoji}", "e", "l", 100) == f"家族で参加 {emoji}"
+    assert query_text(f"はなこ{emoji}") == f"はなこ{emoji}"
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "\u202e",
+        "\u200b",
+        "\u2066",
+        "\x00",
+        "\x1b",
+        "\ufeff",
+        "\U000e0001",
+    ],  # RLO, ZWSP, LRI, NUL, ESC, BOM, LANG TAG
+)
+def test_controls_and_invisible_format_characters_are_still_refused(hidden: str) -> None:
+    with pytest.raises(DomainError, match="name_control"):
+        clean_display_name(f"はな{hidden}こ")
+    with pytest.raises(DomainError, match="tag_control"):
+        clean_tags(f"食{hidden}", "interests")
+    with pytest.raises(DomainError, match="control_characters"):
+        clean_text(f"清掃{hidden}活動", "e", "l", 100)
+    assert query_text(f"はな{hidden}こ") == "はなこ"
