@@ -30,6 +30,8 @@ from bot.hub import Hub, open_hub
 from bot.line.standin import (
     LineStandIn,
     follow_event,
+    in_group,
+    join_event,
     postback_event,
     text_event,
     webhook_body,
@@ -197,6 +199,14 @@ class Demo:
             for message in multicast.messages:
                 self.t.say("LINE", f"bot (multicast to {to})", _line_text(message))
 
+    async def show_line_replies(self, events: list[dict[str, Any]], where: str) -> None:
+        """Post ``events`` and show what the account answered (a group's events have no LineUser)."""
+        before = len(self.api.replies())
+        await self.post_line(events)
+        for reply in self.api.replies()[before:]:
+            for message in reply.messages:
+                self.t.say(where, "bot", _line_text(message))
+
     async def post_line(self, events: list[dict[str, Any]], secret: str = DEMO_SECRET) -> int:
         body = webhook_body(events)
         async with self.http.post(
@@ -292,6 +302,16 @@ async def _scenes(demo: Demo, env: Any, guild: Any, channel: Any, role: Any) -> 
     t.title("A forged LINE request is refused")
     status = await demo.post_line([text_event("U-mallory", "退会")], secret="guessed-secret")
     t.note(f"HTTP {status}; nothing stored, nothing sent")
+
+    t.title(
+        "LINE: 花子 invites the account to her friends' group chat: it greets once, then stays quiet there"
+    )
+    group = "C" + "a1" * 16
+    t.say("LINE group", "花子", "(invites the official account to the group)")
+    await demo.show_line_replies([join_event(group)], "LINE group")
+    t.say("LINE group", "花子", "プロフィール")
+    await demo.show_line_replies([in_group(text_event("U-hanako", "プロフィール"), group)], "LINE group")
+    t.note("nothing is said in the group: no profile, no command, no button works there (one-to-one only)")
 
     t.title("Discord: Bob registers, then leaves with /leave (asked to confirm first)")
     bob = guild.add_member(env.create_user("bob"))

@@ -23,6 +23,9 @@ async def test_demo_runs_offline_and_prints_the_transcript() -> None:
         "Your 海士町オフィシャルアンバサダー member number is No. 3.",  # Sam in English
         "Aiko is one ambassador (No. 1) on discord + line",
         "HTTP 400; nothing stored, nothing sent",
+        # A group chat: one greeting, then silence (no profile shown to the group).
+        "[LINE group] bot › 海士町オフィシャルアンバサダー の公式アカウントです。招待ありがとうございます。",
+        "[LINE group] 花子 › プロフィール\n   · nothing is said in the group",
         "You have left (No. 4).",
         "Bob still has the role: False",
         "the next one will be No. 5",

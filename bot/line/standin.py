@@ -311,3 +311,15 @@ def postback_event(user_id: str, data: str, event_id: str | None = None) -> dict
         "replyToken": f"rt-{uuid.uuid4().hex}",
         "postback": {"data": data},
     }
+
+
+def in_group(event: dict[str, Any], group_id: str) -> dict[str, Any]:
+    """The same event as LINE sends it from a group chat the account is in (the sender's userId kept)."""
+    source = {"type": "group", "groupId": group_id, "userId": event["source"]["userId"]}
+    return {**event, "source": source}
+
+
+def join_event(group_id: str) -> dict[str, Any]:
+    """The account was invited to a group chat."""
+    event = {**_base("join", "", None, False), "replyToken": f"rt-{uuid.uuid4().hex}"}
+    return {**event, "source": {"type": "group", "groupId": group_id}}
