@@ -145,23 +145,29 @@ class Broadcasts(commands.Cog):
         self.bot.hub.notifier.detach_board(self.board)
 
     # --- autocomplete --------------------------------------------------------------------------------
-    def _both(self, key: str) -> str:
-        ja, en = self.bot.t("ja", key), self.bot.t("en", key)
-        return ja if ja == en else f"{ja} / {en}"
+    async def _offered(
+        self, interaction: discord.Interaction[Any], table: str, values: tuple[str, ...], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The values whose key or name in either language holds what was typed, named in the staff
+        member's language."""
+        lang = await self.bot.language_of(interaction)
+        typed = (current or "").casefold()
+        offered = []
+        for value in values:
+            names = [self.bot.t(each, f"{table}.{value}") for each in ("ja", "en")]
+            if typed in value or any(typed in name.casefold() for name in names):
+                offered.append(app_commands.Choice(name=self.bot.t(lang, f"{table}.{value}"), value=value))
+        return offered
 
     async def connections(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = (current or "").casefold()
-        found = [(self._both(f"profile.connection.{c}"), c) for c in CONNECTIONS]
-        return [app_commands.Choice(name=n, value=v) for n, v in found if typed in n.casefold() or typed in v]
+        return await self._offered(interaction, "profile.connection", CONNECTIONS, current)
 
     async def languages(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = (current or "").casefold()
-        found = [(self._both(f"profile.language.{c}"), c) for c in LANGUAGES]
-        return [app_commands.Choice(name=n, value=v) for n, v in found if typed in n.casefold() or typed in v]
+        return await self._offered(interaction, "profile.language", LANGUAGES, current)
 
     # --- staff: announcements ------------------------------------------------------------------------
     @app_commands.command(name="announce", description="Send an announcement (staff)")
