@@ -146,28 +146,28 @@ class Broadcasts(commands.Cog):
 
     # --- autocomplete --------------------------------------------------------------------------------
     async def _offered(
-        self, interaction: discord.Interaction[Any], table: str, values: tuple[str, ...], current: str
+        self, interaction: discord.Interaction[Any], prefix: str, values: tuple[str, ...], current: str
     ) -> list[app_commands.Choice[str]]:
-        """The values whose key or name in either language holds what was typed, named in the staff
-        member's language."""
+        """The values whose key or name in either language (catalog ``prefix + value``) holds what was typed,
+        named in the staff member's language."""
         lang = await self.bot.language_of(interaction)
         typed = (current or "").casefold()
         offered = []
         for value in values:
-            names = [self.bot.t(each, f"{table}.{value}") for each in ("ja", "en")]
+            names = [self.bot.t(each, prefix + value) for each in ("ja", "en")]
             if typed in value or any(typed in name.casefold() for name in names):
-                offered.append(app_commands.Choice(name=self.bot.t(lang, f"{table}.{value}"), value=value))
+                offered.append(app_commands.Choice(name=self.bot.t(lang, prefix + value), value=value))
         return offered
 
     async def connections(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._offered(interaction, "profile.connection", CONNECTIONS, current)
+        return await self._offered(interaction, "profile.connection.", CONNECTIONS, current)
 
     async def languages(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._offered(interaction, "profile.language", LANGUAGES, current)
+        return await self._offered(interaction, "profile.language.", LANGUAGES, current)
 
     # --- staff: announcements ------------------------------------------------------------------------
     @app_commands.command(name="announce", description="Send an announcement (staff)")
