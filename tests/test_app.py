@@ -51,6 +51,11 @@ async def test_start_hub_serves_line_and_schedules_housekeeping(db_url: str) -> 
             "votes-poll",
             "weekly-digest",
         ]
+        # Each runs by itself: none is paused (APScheduler 3 pauses a job given next_run_time=None).
+        now = datetime.now(UTC)
+        for name in running.scheduler.job_names():
+            next_run = running.scheduler.next_run(name)
+            assert next_run is not None and now < next_run <= now + timedelta(hours=1), name
         await running.scheduler.run_now("housekeeping")
         async with (
             aiohttp.ClientSession() as http,

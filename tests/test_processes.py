@@ -158,10 +158,14 @@ async def _processes(*starts: Awaitable[HubProcess]) -> AsyncIterator[list[HubPr
             await _stop(running)
 
 
-async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+async def _until(
+    check: Callable[[], Awaitable[bool]], what: str, state: Callable[[], Awaitable[str]] | None = None
+) -> None:
+    """Wait until ``check`` holds; past the deadline, fail saying what did not settle and ``state``."""
     deadline = time.monotonic() + SETTLE_DEADLINE
     while not await check():
-        assert time.monotonic() < deadline, f"not settled: {what}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not settled: {what}" + (f"\n{await state()}" if state else ""))
         await asyncio.sleep(0.2)
 
 
@@ -353,7 +357,22 @@ async def test_a_killed_process_s_work_is_taken_over_by_the_other(db_url: str, t
                         hub, seed.open_vote
                     )
 
-                await _until(taken_over, "process B sent A's reminders and closed the vote")
+                async def state() -> str:
+                    async with hub.db.transaction() as s:
+                        vote = await s.get(Vote, seed.open_vote, populate_existing=True)
+                        reminders = (await s.execute(select(Reminder))).scalars().all()
+                    assert vote is not None
+                    shown = [
+                        f"reminders: {await _reminders_by_status(hub)}",
+                        f"vote: {vote.status} closes {vote.closes_at} claimed {vote.result_claimed_at} "
+                        f"posted {vote.result_posted_at} points {vote.points_recorded_at}",
+                        *(f"reminder {r.id}: {r.status} {r.__dict__}" for r in reminders[:2]),
+                        f"now {datetime.now(UTC)}; B's log:",
+                        *(json.dumps(r, ensure_ascii=False) for r in b.log[-25:]),
+                    ]
+                    return "\n".join(shown)
+
+                await _until(taken_over, "process B sent A's reminders and closed the vote", state)
                 await asyncio.sleep(1)
             logs_b = b.messages()
         await _check_taken_over(seed, stuck, healthy, logs_b)

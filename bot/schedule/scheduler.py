@@ -13,10 +13,13 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import undefined
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+# Runs of one ``at`` job that may overlap: the one running and the one it armed (and a spare).
+ONE_OFF_RUNS_AT_ONCE = 3
 
 
 class Scheduler:
@@ -29,7 +32,8 @@ class Scheduler:
         return bool(self._aps.running)
 
     def every(self, name: str, seconds: float, job: Job, first_run: datetime | None = None) -> None:
-        """Run ``job`` every ``seconds`` (one at a time; a late run is merged, not queued)."""
+        """Run ``job`` every ``seconds`` (one at a time; a late run is merged, not queued), first at
+        ``first_run`` if given, else ``seconds`` from now."""
         self._jobs[name] = job
         self._aps.add_job(
             self._run,
@@ -39,11 +43,18 @@ class Scheduler:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            next_run_time=first_run,
+            # APScheduler 3 reads an explicit None as "paused": such a job never ran (the digests, the
+            # housekeeping and every due pump's poll did not, before this was passed only when given).
+            next_run_time=first_run if first_run is not None else undefined,
         )
 
     def at(self, name: str, when: datetime, job: Job) -> None:
-        """Run ``job`` once at ``when`` (at once if that has passed); a job of the same name is replaced."""
+        """Run ``job`` once at ``when`` (at once if that has passed); a job of the same name is replaced.
+
+        The job may arm the next one of its name while it runs (a due pump's wake-up does): that one runs
+        even if the first has not returned yet (APScheduler skips, and so loses, a run of a job whose
+        earlier run is still going once ``max_instances`` is reached; the due pumps serialise their runs
+        themselves)."""
         self._jobs[name] = job
         self._aps.add_job(
             self._run,
@@ -52,6 +63,7 @@ class Scheduler:
             id=name,
             replace_existing=True,
             misfire_grace_time=None,
+            max_instances=ONE_OFF_RUNS_AT_ONCE,
         )
 
     def next_run(self, name: str) -> datetime | None:
